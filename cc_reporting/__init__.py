@@ -1,0 +1,1 @@
+"""cc_reporting: Amazon Connect contact-center reporting on Dagster and DuckDB."""

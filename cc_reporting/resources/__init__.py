@@ -1,0 +1,14 @@
+"""Resources, built once from the settings and shared by every asset, sensor and command."""
+from cc_reporting.resources.landing import LandingZone
+from cc_reporting.resources.warehouse import Warehouse
+from cc_reporting.settings import Settings, load_settings
+
+
+def build_resources(settings: Settings | None = None) -> dict:
+    settings = settings or load_settings()
+    return {
+        "landing": LandingZone(
+            uri=settings.landing_uri, endpoint_url=settings.aws_endpoint_url, kms_key_id=settings.kms_key_id
+        ),
+        "warehouse": Warehouse(database=settings.warehouse_path),
+    }

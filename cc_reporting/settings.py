@@ -1,0 +1,70 @@
+"""Every setting of the project, read from the environment in one place (interfaces.md).
+
+Each has a local default so a laptop needs no configuration; AWS is reached by configuration alone.
+Secrets (SFTP password, key file) are not here: resources read them through `dg.EnvVar`.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "y", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_uri: str
+    aws_endpoint_url: str | None
+    agent_events: str
+    warehouse_path: str
+    export_dir: str
+    teleopti_outbox: str
+    sla_seconds: int
+    short_abandon_seconds: int
+    partitions_start: str
+    report_timezone: str
+    fcr_days: int
+    car_window_days: int
+    car_export_sensitive: bool
+    late_data_days: int
+    kms_key_id: str | None
+    data_dir: str
+
+    @property
+    def pii_salt(self) -> str:
+        """`CC_PII_SALT`, else a random salt created once and kept under `data/` (never logged)."""
+        salt = os.environ.get("CC_PII_SALT")
+        if salt:
+            return salt
+        path = Path(self.data_dir) / ".pii_salt"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(16))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    env = os.environ.get
+    return Settings(
+        landing_uri=env("CC_LANDING_URI", "data/landing"),
+        aws_endpoint_url=env("CC_AWS_ENDPOINT_URL") or None,
+        agent_events=env("CC_AGENT_EVENTS", "data/landing/agent-events"),
+        warehouse_path=env("CC_WAREHOUSE_PATH", "data/warehouse/cc_reporting.duckdb"),
+        export_dir=env("CC_EXPORT_DIR", "data/exports"),
+        teleopti_outbox=env("CC_TELEOPTI_OUTBOX", "data/outbox/teleopti"),
+        sla_seconds=int(env("CC_SLA_SECONDS", "20")),
+        short_abandon_seconds=int(env("CC_SHORT_ABANDON_SECONDS", "5")),
+        partitions_start=env("CC_PARTITIONS_START", "2026-01-01"),
+        report_timezone=env("CC_REPORT_TIMEZONE", "UTC"),
+        fcr_days=int(env("CC_FCR_DAYS", "7")),
+        car_window_days=int(env("CC_CAR_WINDOW_DAYS", "90")),
+        car_export_sensitive=_bool(env("CC_CAR_EXPORT_SENSITIVE", "false")),
+        late_data_days=int(env("CC_LATE_DATA_DAYS", "7")),
+        kms_key_id=env("CC_KMS_KEY_ID") or None,
+        data_dir=env("CC_DATA_DIR", "data"),
+    )

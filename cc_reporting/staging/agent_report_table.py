@@ -1,0 +1,143 @@
+"""`stg_agent_report`: the scheduled `TeleoptiAgentPerformance` report, one row per agent and 30-minute interval.
+
+Parsed by header name, never by position (connect-formats.md §4). Consecutive runs overlap: per (agent,
+interval) the row of the file created last wins, taken as (LastModified, key).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from cc_reporting.ingest.batch import Parsed
+from cc_reporting.resources.landing import LandingObject
+
+STG_AGENT_REPORT_DDL = """
+CREATE TABLE IF NOT EXISTS stg_agent_report (
+    agent_username VARCHAR NOT NULL,
+    interval_start TIMESTAMPTZ NOT NULL,
+    interval_end TIMESTAMPTZ NOT NULL,
+    agent_name VARCHAR,
+    online_s INTEGER, non_productive_s INTEGER, idle_s INTEGER, on_contact_s INTEGER,
+    occupancy DOUBLE,
+    source_key VARCHAR NOT NULL,
+    source_last_modified TIMESTAMPTZ NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (agent_username, interval_start)
+)
+"""
+
+REPORT_PREFIX = "reports/"
+REPORT_NAME = "TeleoptiAgentPerformance"
+
+
+def is_agent_report_key(key: str) -> bool:
+    """Real names hold the report name and a creation time of unverified shape: match prefix and `.csv` only."""
+    return key.startswith(REPORT_PREFIX) and key.rsplit("/", 1)[-1].startswith(REPORT_NAME) and key.endswith(".csv")
+
+
+REQUIRED_COLUMNS = ("Agent", "StartInterval", "EndInterval", "Online time", "Non-Productive Time", "Agent idle time")
+DURATION_COLUMNS = {
+    "Online time": "online_s",
+    "Non-Productive Time": "non_productive_s",
+    "Agent idle time": "idle_s",
+    "Agent on contact time": "on_contact_s",
+}
+COLUMNS = (
+    "agent_username", "interval_start", "interval_end", "agent_name",
+    "online_s", "non_productive_s", "idle_s", "on_contact_s", "occupancy",
+    "source_key", "source_last_modified",
+)
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or value.strip() in ("", "-")
+
+
+def parse_duration(value: str | None) -> int | None:
+    """Seconds, a decimal point accepted (rounded half up); `-` or empty = no data."""
+    if _blank(value):
+        return None
+    return int(float(value.strip()) + 0.5)
+
+
+def parse_percent(value: str | None) -> float | None:
+    if _blank(value):
+        return None
+    return float(value.strip().rstrip("%")) / 100.0
+
+
+def parse_interval(value: str) -> datetime:
+    return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+
+
+def _agent_name(row: dict) -> str | None:
+    if not _blank(row.get("Agent Name")):
+        return row["Agent Name"].strip()
+    parts = [row.get(c, "").strip() for c in ("Agent First Name", "Agent Last Name") if not _blank(row.get(c))]
+    return " ".join(parts) or None
+
+
+def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return Parsed([], f"not UTF-8: {exc}")
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = header
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return Parsed([], f"missing required column(s): {', '.join(missing)}")
+    rows, bad = [], []
+    for line_no, row in enumerate(reader, start=2):
+        try:
+            if _blank(row.get("Agent")):
+                raise ValueError("empty Agent")
+            item = {
+                "agent_username": row["Agent"].strip(),
+                "interval_start": parse_interval(row["StartInterval"]),
+                "interval_end": parse_interval(row["EndInterval"]),
+                "agent_name": _agent_name(row),
+                "occupancy": parse_percent(row.get("Occupancy")),
+                "source_key": obj.key,
+                "source_last_modified": obj.last_modified,
+            }
+            for column, name in DURATION_COLUMNS.items():
+                item[name] = parse_duration(row.get(column))
+        except (ValueError, TypeError, AttributeError) as exc:
+            bad.append(f"line {line_no}: {exc}")
+            continue
+        rows.append(item)
+    error = f"{len(bad)} unreadable row(s): " + "; ".join(bad[:5]) if bad else None
+    if not rows and error is None:
+        error = None  # a report with a header and no rows is a quiet period, not an error
+    return Parsed(rows, error)
+
+
+def merge_agent_report_rows(con, rows: list[dict], batch_id: str, ingested_at) -> dict:
+    con.execute("CREATE OR REPLACE TEMP TABLE _report_batch AS SELECT * FROM stg_agent_report LIMIT 0")
+    con.executemany(
+        f"INSERT INTO _report_batch ({', '.join(COLUMNS)}, ingested_at) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+        [[r[c] for c in COLUMNS] + [ingested_at] for r in rows],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _report_winners AS
+           SELECT b.* FROM (
+               SELECT * FROM _report_batch
+               QUALIFY row_number() OVER (PARTITION BY agent_username, interval_start
+                                          ORDER BY source_last_modified DESC, source_key DESC) = 1) b
+           LEFT JOIN stg_agent_report s USING (agent_username, interval_start)
+           WHERE s.agent_username IS NULL
+              OR (b.source_last_modified, b.source_key) >= (s.source_last_modified, s.source_key)"""
+    )
+    replaced = con.execute(
+        """SELECT count(*) FROM stg_agent_report s JOIN _report_winners w USING (agent_username, interval_start)"""
+    ).fetchone()[0]
+    con.execute(
+        """DELETE FROM stg_agent_report s USING _report_winners w
+           WHERE s.agent_username = w.agent_username AND s.interval_start = w.interval_start"""
+    )
+    con.execute("INSERT INTO stg_agent_report BY NAME SELECT * FROM _report_winners")
+    kept = con.execute("SELECT count(*) FROM _report_winners").fetchone()[0]
+    return {"report_rows_read": len(rows), "new_rows": kept - replaced, "replaced_rows": replaced}

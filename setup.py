@@ -1,0 +1,28 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="cc_reporting",
+    version="0.1.0",
+    description="Amazon Connect contact-center reporting on Dagster and DuckDB: Teleopti WFM feed, CAR/JAR, KPIs, RTA",
+    packages=find_packages(exclude=["cc_reporting_tests*"]),
+    package_data={"cc_reporting": ["*.yaml", "**/*.sql", "**/*.html"]},
+    python_requires=">=3.10",
+    install_requires=[
+        "dagster==1.13.27",
+        "dagster-webserver==1.13.27",
+        "dagster-aws==0.29.27",
+        "dagster-duckdb==0.29.27",
+        "duckdb>=1.1",
+        "pyarrow>=14",
+        "pandas>=2.0",
+        "boto3",
+        "paramiko>=3.4",
+        "pyyaml",
+        "tqdm",
+        "pytz",
+    ],
+    extras_require={
+        "dev": ["pytest", "moto[server]>=5", "asyncssh>=2.14", "hypothesis"],
+    },
+    entry_points={"console_scripts": ["cc-reporting=cc_reporting.cli:main"]},
+)
