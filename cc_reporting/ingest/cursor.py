@@ -25,7 +25,8 @@ class LandingCursor:
         if not text:
             return cls()
         data = json.loads(text)
-        return cls(datetime.fromisoformat(data["high_water"]), dict(data["seen"]))
+        high_water = datetime.fromisoformat(data["high_water"]) if data.get("high_water") else None
+        return cls(high_water, dict(data.get("seen", {})))
 
     def serialize(self) -> str:
         return json.dumps({"high_water": self.high_water.isoformat() if self.high_water else None, "seen": self.seen},

@@ -5,6 +5,7 @@ and on AWS. Keys are always relative to the zone's root (`ctr/2026/01/05/09/...`
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ def _is_s3(uri: str) -> bool:
     return uri.startswith("s3://")
 
 
+@functools.lru_cache(maxsize=8)
+def s3_client(endpoint_url: str | None):
+    """One client per endpoint: creating a boto3 client costs more than a small GET."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url)
+
+
 class LandingZone(dg.ConfigurableResource):
     """`uri` is a folder or `s3://bucket/prefix`; `endpoint_url` points boto3 at moto/LocalStack/MinIO."""
 
@@ -41,9 +50,7 @@ class LandingZone(dg.ConfigurableResource):
         return bucket, (prefix.strip("/") + "/") if prefix.strip("/") else ""
 
     def _client(self):
-        import boto3
-
-        return boto3.client("s3", endpoint_url=self.endpoint_url)
+        return s3_client(self.endpoint_url)
 
     def _local(self, key: str) -> Path:
         return Path(self.uri) / key

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from decimal import Decimal
 
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.resources.landing import LandingObject
@@ -64,7 +65,7 @@ def parse_duration(value: str | None) -> int | None:
 def parse_percent(value: str | None) -> float | None:
     if _blank(value):
         return None
-    return float(value.strip().rstrip("%")) / 100.0
+    return float(Decimal(value.strip().rstrip("%")) / 100)  # Decimal: '83.33%' is exactly 0.8333
 
 
 def parse_interval(value: str) -> datetime:

@@ -1,0 +1,129 @@
+"""Teleopti interval statistics assets: 15-minute (30-minute for agent performance) UTC partitions.
+
+Each materialization replaces its window's rows in one transaction, then writes that window's files to the outbox
+(an empty file for a quiet interval) and delivers the changed ones. A day backfills in one run (single-run policy).
+"""
+import dagster as dg
+
+from cc_reporting.delivery.outbox import deliver_written_files
+from cc_reporting.delivery.sftp import TeleoptiSftp
+from cc_reporting.metadata import markdown_table, table_metadata
+from cc_reporting.models.teleopti import files as F
+from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.partitions import fifteen_minute_partitions, thirty_minute_partitions
+from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
+from cc_reporting.settings import load_settings
+from cc_reporting.staging.ctr_source import ensure_ctr_tables
+from cc_reporting.staging.agent_report_table import STG_AGENT_REPORT_DDL
+
+_COMMON = dict(
+    group_name="teleopti",
+    pool=WAREHOUSE_POOL,
+    kinds={"duckdb", "csv"},
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+
+
+def _window(context: dg.AssetExecutionContext):
+    window = context.partition_time_window
+    return window.start, window.end
+
+
+def _prepare(con) -> None:
+    ensure_ctr_tables(con, load_settings().pii_salt)
+    con.execute(STG_AGENT_REPORT_DDL)
+    S.ensure_tables(con)
+
+
+def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind: F.FileKind, extra_checks=None):
+    """Replace the window's rows, write its files, deliver what changed; report counts and a preview."""
+    settings = load_settings()
+    start, end = _window(context)
+    with warehouse.connect() as con:
+        _prepare(con)
+        con.execute("BEGIN TRANSACTION")
+        rows = build(con, start, end, settings)
+        con.execute("COMMIT")
+        written = F.write_files(con, kind, start, end, settings.teleopti_outbox)
+        preview = con.execute(
+            f"SELECT {', '.join(kind.columns[:12])} FROM {kind.table} WHERE interval_start >= ? AND interval_start < ?"
+            f" ORDER BY {kind.order_by} LIMIT 5", [start, end])
+        names = [d[0] for d in preview.description]
+        metadata = {
+            "window": f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC",
+            "rows_in_window": rows,
+            "files_written": len(written),
+            "files_changed": sum(w.changed for w in written),
+            "window_preview": dg.MetadataValue.md(markdown_table(names, preview.fetchall())),
+            **{k: v for k, v in table_metadata(con, kind.table).items() if k != "preview"},
+        }
+        checks = extra_checks(con, start, end, settings) if extra_checks else []
+        metadata.update(deliver_written_files(con, written, sftp))
+    metadata["outbox"] = dg.MetadataValue.path(str(F.Path(settings.teleopti_outbox) / kind.kind))
+    yield dg.MaterializeResult(metadata=metadata)
+    yield from checks
+
+
+def _queue_stats_checks(con, start, end, settings):
+    """Invariant per row, and the window's totals reconcile with stg_ctr's queued legs."""
+    broken = con.execute(
+        """SELECT date, time, queue, offd_direct_call_cnt, overflow_in_call_cnt, answ_call_cnt, aband_call_cnt,
+                  left_unanswered_cnt FROM teleopti_queue_stats
+           WHERE interval_start >= ? AND interval_start < ?
+             AND offd_direct_call_cnt + overflow_in_call_cnt <> answ_call_cnt + aband_call_cnt + left_unanswered_cnt""",
+        [start, end]).fetchall()
+    stats_total, staged = con.execute(
+        f"""SELECT (SELECT coalesce(sum(offd_direct_call_cnt + overflow_in_call_cnt), 0) FROM teleopti_queue_stats
+                    WHERE interval_start >= $1 AND interval_start < $2),
+                   (SELECT count(*) FROM stg_ctr WHERE {S.R.IS_QUEUED} AND enqueue_ts >= $1 AND enqueue_ts < $2)""",
+        [start, end]).fetchone()
+    yield dg.AssetCheckResult(
+        check_name="offered_equals_outcomes", passed=not broken,
+        metadata={"rows_violating": len(broken), "examples": dg.MetadataValue.md(markdown_table(
+            ["date", "time", "queue", "offd", "overflow_in", "answ", "aband", "left_unanswered"], broken[:10]))})
+    yield dg.AssetCheckResult(
+        check_name="reconciles_with_stg_ctr", passed=stats_total == staged,
+        metadata={"queued_legs_in_stats": stats_total, "queued_legs_in_stg_ctr": staged})
+
+
+@dg.asset(
+    partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
+    check_specs=[
+        dg.AssetCheckSpec("offered_equals_outcomes", asset="teleopti_queue_stats",
+                          description="offered + overflow in = answered + abandoned + left by transfer/callback"),
+        dg.AssetCheckSpec("reconciles_with_stg_ctr", asset="teleopti_queue_stats",
+                          description="queued legs counted = queued legs staged in the window"),
+    ],
+    description="Teleopti queue statistics: one row per queue and 15-minute interval with a queued leg.",
+)
+def teleopti_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
+    def build(con, start, end, s):
+        return S.build_queue_stats(con, start, end, s.sla_seconds, s.short_abandon_seconds, s.report_timezone)
+
+    yield from _materialize(context, warehouse, teleopti_sftp, build, F.QUEUE_STATS, _queue_stats_checks)
+
+
+@dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
+          description="Teleopti agent-queue statistics: one row per agent, queue and interval with an answered leg.")
+def teleopti_agent_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
+    yield from _materialize(context, warehouse, teleopti_sftp,
+                            lambda con, start, end, s: S.build_agent_queue_stats(con, start, end, s.report_timezone),
+                            F.AGENT_QUEUE_STATS)
+
+
+@dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
+          description="The per-interval contact file of the original Teleopti integration (16 columns, RFC 4180).")
+def teleopti_contacts(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
+    yield from _materialize(context, warehouse, teleopti_sftp, lambda con, start, end, s: S.build_contacts(con, start, end),
+                            F.CONTACTS)
+
+
+@dg.asset(partitions_def=thirty_minute_partitions, deps=["stg_agent_report", "stg_ctr"], **_COMMON,
+          description="Teleopti agent performance: the 30-minute report rows split into two 15-minute rows.")
+def teleopti_agent_performance(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
+    yield from _materialize(context, warehouse, teleopti_sftp,
+                            lambda con, start, end, s: S.build_agent_performance(con, start, end, s.report_timezone),
+                            F.AGENT_PERFORMANCE)
+
+
+teleopti_assets = [teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts, teleopti_agent_performance]
