@@ -1,15 +1,25 @@
-"""The project's partitions, defined once: 15- and 30-minute UTC windows from `CC_PARTITIONS_START`."""
+"""The project's partitions, defined once: 15- and 30-minute UTC windows from `CC_PARTITIONS_START`.
+
+Keys are `YYYY-MM-DD-HH:MM` (UTC); each 30-minute window is exactly two 15-minute windows.
+"""
+from datetime import datetime, timezone
+
 import dagster as dg
 
 from cc_reporting.settings import load_settings
 
 PARTITION_KEY_FORMAT = "%Y-%m-%d-%H:%M"
 
-_start = load_settings().partitions_start
+
+def partitions_start() -> datetime:
+    text = load_settings().partitions_start
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 fifteen_minute_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="*/15 * * * *", start=_start, fmt=PARTITION_KEY_FORMAT, timezone="UTC"
+    cron_schedule="*/15 * * * *", start=partitions_start(), fmt=PARTITION_KEY_FORMAT, timezone="UTC"
 )
 thirty_minute_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="*/30 * * * *", start=_start, fmt=PARTITION_KEY_FORMAT, timezone="UTC"
+    cron_schedule="*/30 * * * *", start=partitions_start(), fmt=PARTITION_KEY_FORMAT, timezone="UTC"
 )

@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import dagster as dg
 from tqdm import tqdm
 
+from cc_reporting.models.teleopti.assets import (
+    teleopti_agent_performance,
+    teleopti_agent_queue_stats,
+    teleopti_contacts,
+    teleopti_queue_stats,
+)
+from cc_reporting.partitions import PARTITION_KEY_FORMAT
 from cc_reporting.resources import build_resources
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.assets import stg_agent_report, stg_ctr
@@ -19,15 +27,23 @@ class RunResult:
     steps: list[tuple[str, bool]] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    window: tuple[datetime, datetime] | None = None
 
     def summary_text(self) -> str:
         settings = load_settings()
         lines = ["", "cc_reporting run " + ("succeeded" if self.success else "FAILED")]
         lines += [f"  ! {failure}" for failure in self.failures]
+        if self.window:
+            lines.append(f"  window      {self.window[0]:%Y-%m-%d %H:%M} – {self.window[1]:%Y-%m-%d %H:%M} UTC")
         lines.append(f"  warehouse   {settings.warehouse_path}")
         for table, rows in self.tables.items():
             lines.append(f"    {table:<28}{rows:>10,} rows")
         lines.append(f"  landing     {settings.landing_uri} (quarantine/ holds unreadable input)")
+        outbox = Path(settings.teleopti_outbox)
+        if outbox.exists():
+            lines.append(f"  Teleopti    {outbox}")
+            for kind in sorted(p for p in outbox.iterdir() if p.is_dir()):
+                lines.append(f"    {kind.name:<28}{len(list(kind.glob('*.csv'))):>10,} files")
         lines.append("  Dagster UI  `dagster dev` in the repository root")
         return "\n".join(lines)
 
@@ -37,10 +53,44 @@ def _instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
-def _steps(start: datetime | None, end: datetime | None):
-    """(label, assets, extra materialize kwargs) in dependency order."""
-    yield "stage contact records", [stg_ctr], {}
-    yield "stage agent reports", [stg_agent_report], {}
+def _floor(t: datetime, minutes: int) -> datetime:
+    t = t.astimezone(timezone.utc)
+    return t.replace(minute=t.minute - t.minute % minutes, second=0, microsecond=0)
+
+
+def _range_tags(start: datetime, end: datetime, minutes: int) -> dict | None:
+    """Tags of a single run covering every `minutes` partition in [start, end); None when the window is empty."""
+    first, last = _floor(start, minutes), _floor(end - timedelta(seconds=1), minutes)
+    if last < first:
+        return None
+    return {"dagster/asset_partition_range_start": first.strftime(PARTITION_KEY_FORMAT),
+            "dagster/asset_partition_range_end": last.strftime(PARTITION_KEY_FORMAT)}
+
+
+def staged_window(resources) -> tuple[datetime, datetime] | None:
+    """Every complete 15-minute interval the staged data touches (default of `cc-reporting run`)."""
+    with resources["warehouse"].connect() as con:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'").fetchone()
+        if not exists[0]:
+            return None
+        first, last = con.execute(
+            """SELECT min(t), max(t) FROM (SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr
+               UNION ALL SELECT interval_start FROM stg_agent_report)""").fetchone()
+    if first is None:
+        return None
+    now_floor = _floor(datetime.now(timezone.utc), 15)
+    end = min(_floor(last, 30) + timedelta(minutes=30), now_floor)
+    return _floor(first, 30), end
+
+
+def _steps(start: datetime, end: datetime):
+    """(label, assets, tags) of the partitioned steps, each one single run over the window."""
+    fifteen, thirty = _range_tags(start, end, 15), _range_tags(start, end, 30)
+    if fifteen:
+        yield "Teleopti 15-minute intervals", [teleopti_queue_stats, teleopti_agent_queue_stats,
+                                               teleopti_contacts], fifteen
+    if thirty:
+        yield "Teleopti agent performance", [teleopti_agent_performance], thirty
 
 
 def table_counts(resources) -> dict[str, int]:
@@ -55,14 +105,24 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
     result = RunResult()
-    steps = list(_steps(start, end))
-    with _instance() as instance:
-        for label, assets, kwargs in tqdm(steps, desc="cc-reporting run", unit="step", disable=not progress):
-            outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False, **kwargs)
+    with _instance() as instance, tqdm(total=4, desc="cc-reporting run", unit="step", disable=not progress) as bar:
+        def step(label, assets, tags=None):
+            bar.set_postfix_str(label)
+            outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
+                                     tags=tags or {})
             result.steps.append((label, outcome.success))
+            bar.update(1)
             if not outcome.success:
                 result.success = False
                 result.failures.append(f"{label}: run {outcome.run_id} failed")
-                break
+            return outcome.success
+
+        ok = step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
+        window = (start, end) if start and end else staged_window(resources)
+        if ok and window:
+            result.window = window
+            for label, assets, tags in _steps(*window):
+                if not step(label, assets, tags):
+                    break
     result.tables = table_counts(resources)
     return result

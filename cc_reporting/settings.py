@@ -33,6 +33,8 @@ class Settings:
     late_data_days: int
     kms_key_id: str | None
     data_dir: str
+    teleopti_lag_minutes: int
+    agent_report_lag_minutes: int
 
     @property
     def pii_salt(self) -> str:
@@ -67,4 +69,6 @@ def load_settings() -> Settings:
         late_data_days=int(env("CC_LATE_DATA_DAYS", "7")),
         kms_key_id=env("CC_KMS_KEY_ID") or None,
         data_dir=env("CC_DATA_DIR", "data"),
+        teleopti_lag_minutes=int(env("CC_TELEOPTI_LAG_MINUTES", "5")),
+        agent_report_lag_minutes=int(env("CC_AGENT_REPORT_LAG_MINUTES", "20")),
     )

@@ -5,8 +5,8 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from cc_reporting.models.teleopti import interval_stats as S
-from cc_reporting.staging.agent_report_table import STG_AGENT_REPORT_DDL
-from cc_reporting.staging.ctr_source import ensure_ctr_tables, merge_ctr_records
+from cc_reporting.staging.ctr_table import merge_ctr_records
+from cc_reporting.staging.schema import ensure_staging_tables
 
 DAY = datetime(2026, 1, 5, tzinfo=timezone.utc)
 ARN = "arn:aws:connect:eu-west-1:111122223333:instance/inst-1"
@@ -56,7 +56,6 @@ def leg(contact_id, enqueue="09:05:00", queue_duration=10, answered=True, method
 
 
 def stage(con, *records):
-    ensure_ctr_tables(con, "salt")
-    con.execute(STG_AGENT_REPORT_DDL)
+    ensure_staging_tables(con, "salt")
     S.ensure_tables(con)
     merge_ctr_records(con, [("ctr/test", json.dumps(r)) for r in records], "b1", datetime.now(timezone.utc))

@@ -1,4 +1,5 @@
 """Resources, built once from the settings and shared by every asset, sensor and command."""
+from cc_reporting.delivery.sftp import teleopti_sftp_from_env
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.resources.warehouse import Warehouse
 from cc_reporting.settings import Settings, load_settings
@@ -11,4 +12,5 @@ def build_resources(settings: Settings | None = None) -> dict:
             uri=settings.landing_uri, endpoint_url=settings.aws_endpoint_url, kms_key_id=settings.kms_key_id
         ),
         "warehouse": Warehouse(database=settings.warehouse_path),
+        "teleopti_sftp": teleopti_sftp_from_env(),
     }

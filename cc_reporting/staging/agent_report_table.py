@@ -28,6 +28,12 @@ CREATE TABLE IF NOT EXISTS stg_agent_report (
 )
 """
 
+TOUCHED_DDL = """
+CREATE TABLE IF NOT EXISTS stg_agent_report_touched (
+    batch_id VARCHAR NOT NULL, interval_start TIMESTAMPTZ NOT NULL, ingested_at TIMESTAMPTZ NOT NULL
+)
+"""
+
 REPORT_PREFIX = "reports/"
 REPORT_NAME = "TeleoptiAgentPerformance"
 
@@ -138,6 +144,14 @@ def merge_agent_report_rows(con, rows: list[dict], batch_id: str, ingested_at) -
     con.execute(
         """DELETE FROM stg_agent_report s USING _report_winners w
            WHERE s.agent_username = w.agent_username AND s.interval_start = w.interval_start"""
+    )
+    con.execute(
+        """INSERT INTO stg_agent_report_touched
+           SELECT DISTINCT ?, w.interval_start, ? FROM _report_winners w
+           LEFT JOIN stg_agent_report s USING (agent_username, interval_start)
+           WHERE s.agent_username IS NULL OR (w.online_s, w.non_productive_s, w.idle_s)
+                 IS DISTINCT FROM (s.online_s, s.non_productive_s, s.idle_s)""",
+        [batch_id, ingested_at],
     )
     con.execute("INSERT INTO stg_agent_report BY NAME SELECT * FROM _report_winners")
     kept = con.execute("SELECT count(*) FROM _report_winners").fetchone()[0]

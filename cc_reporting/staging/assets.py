@@ -9,12 +9,13 @@ from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.agent_report_table import (
     REPORT_PREFIX,
-    STG_AGENT_REPORT_DDL,
     is_agent_report_key,
     merge_agent_report_rows,
     parse_agent_report,
 )
-from cc_reporting.staging.ctr_source import CTR_PREFIX, ensure_ctr_tables, merge_ctr_records, parse_ctr_object
+from cc_reporting.staging.ctr_source import CTR_PREFIX, parse_ctr_object
+from cc_reporting.staging.ctr_table import merge_ctr_records
+from cc_reporting.staging.schema import ensure_staging_tables
 
 class IngestConfig(dg.Config):
     """Which landing objects to ingest; empty means every object the ledger does not hold yet."""
@@ -56,6 +57,14 @@ def _ingest_metadata(report: IngestReport) -> dict:
 _QUARANTINE_SPEC = "no_quarantined_objects"
 
 
+def _touched_intervals(con, table: str, run_id: str) -> dg.MetadataValue:
+    """Partition keys whose facts this run changed: the late-data sensor re-opens the delivered ones."""
+    keys = [r[0] for r in con.execute(
+        f"""SELECT DISTINCT strftime(interval_start, '%Y-%m-%d-%H:%M') AS k FROM {table}
+            WHERE starts_with(batch_id, ?) ORDER BY k""", [run_id + ":"]).fetchall()]
+    return dg.MetadataValue.json(keys)
+
+
 @dg.asset(
     group_name="staging",
     pool=WAREHOUSE_POOL,
@@ -66,9 +75,10 @@ _QUARANTINE_SPEC = "no_quarantined_objects"
 def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone, warehouse: Warehouse):
     objects = _select(landing, CTR_PREFIX, config)
     with warehouse.connect() as con:
-        ensure_ctr_tables(con, load_settings().pii_salt)
+        ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(con, landing, "ctr", objects, parse_ctr_object, merge_ctr_records, context.run.run_id)
-        metadata = {**_ingest_metadata(report), **table_metadata(
+        touched = _touched_intervals(con, "stg_ctr_touched", context.run.run_id)
+        metadata = {**_ingest_metadata(report), "touched_intervals": touched, **table_metadata(
             con, "stg_ctr",
             "SELECT contact_id, channel, initiation_method, queue_name, agent_username, enqueue_ts, "
             "queue_duration, last_update_ts FROM stg_ctr ORDER BY last_update_ts DESC LIMIT 5",
@@ -92,11 +102,12 @@ def stg_agent_report(
 ):
     objects = _select(landing, REPORT_PREFIX, config, is_agent_report_key)
     with warehouse.connect() as con:
-        con.execute(STG_AGENT_REPORT_DDL)
+        ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(
             con, landing, "agent_report", objects, parse_agent_report, merge_agent_report_rows, context.run.run_id
         )
-        metadata = {**_ingest_metadata(report), **table_metadata(
+        touched = _touched_intervals(con, "stg_agent_report_touched", context.run.run_id)
+        metadata = {**_ingest_metadata(report), "touched_intervals": touched, **table_metadata(
             con, "stg_agent_report",
             "SELECT * EXCLUDE (source_key, ingested_at) FROM stg_agent_report ORDER BY interval_start DESC LIMIT 5",
         )}

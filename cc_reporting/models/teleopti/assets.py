@@ -13,8 +13,7 @@ from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.partitions import fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
-from cc_reporting.staging.ctr_source import ensure_ctr_tables
-from cc_reporting.staging.agent_report_table import STG_AGENT_REPORT_DDL
+from cc_reporting.staging.schema import ensure_staging_tables
 
 _COMMON = dict(
     group_name="teleopti",
@@ -30,8 +29,7 @@ def _window(context: dg.AssetExecutionContext):
 
 
 def _prepare(con) -> None:
-    ensure_ctr_tables(con, load_settings().pii_salt)
-    con.execute(STG_AGENT_REPORT_DDL)
+    ensure_staging_tables(con, load_settings().pii_salt)
     S.ensure_tables(con)
 
 
@@ -57,7 +55,7 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
             "window_preview": dg.MetadataValue.md(markdown_table(names, preview.fetchall())),
             **{k: v for k, v in table_metadata(con, kind.table).items() if k != "preview"},
         }
-        checks = extra_checks(con, start, end, settings) if extra_checks else []
+        checks = list(extra_checks(con, start, end, settings)) if extra_checks else []
         metadata.update(deliver_written_files(con, written, sftp))
     metadata["outbox"] = dg.MetadataValue.path(str(F.Path(settings.teleopti_outbox) / kind.kind))
     yield dg.MaterializeResult(metadata=metadata)

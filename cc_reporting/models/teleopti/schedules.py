@@ -1,0 +1,57 @@
+"""Teleopti schedules: each computes its partition key from the scheduled execution time.
+
+15-minute kinds run at :10/:25/:40/:55 for the latest interval that ended at least `CC_TELEOPTI_LAG_MINUTES`
+(default 5) before, so an interval is first delivered 10 minutes after it ends (Teleopti wants 10-30).
+Agent performance runs at :20/:50 for the latest 30-minute window that ended `CC_AGENT_REPORT_LAG_MINUTES`
+(default 20) before: Amazon delivers the scheduled report ~15 minutes after its run.
+"""
+from datetime import datetime, timedelta, timezone
+
+import dagster as dg
+
+from cc_reporting.models.teleopti.assets import (
+    teleopti_agent_performance,
+    teleopti_agent_queue_stats,
+    teleopti_contacts,
+    teleopti_queue_stats,
+)
+from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
+from cc_reporting.settings import load_settings
+
+teleopti_intervals_job = dg.define_asset_job(
+    "teleopti_intervals",
+    selection=dg.AssetSelection.assets(teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts),
+    partitions_def=fifteen_minute_partitions,
+)
+teleopti_agent_performance_job = dg.define_asset_job(
+    "teleopti_agent_performance_job", selection=dg.AssetSelection.assets(teleopti_agent_performance),
+    partitions_def=thirty_minute_partitions,
+)
+
+
+def due_interval_start(scheduled: datetime, lag_minutes: int, length_minutes: int) -> datetime:
+    """Start of the latest `length`-minute UTC interval that ended at least `lag` minutes before `scheduled`."""
+    cutoff = scheduled.astimezone(timezone.utc) - timedelta(minutes=lag_minutes)
+    midnight = cutoff.replace(hour=0, minute=0, second=0, microsecond=0)
+    ended = midnight + timedelta(minutes=(int((cutoff - midnight).total_seconds()) // 60 // length_minutes)
+                                 * length_minutes)
+    return ended - timedelta(minutes=length_minutes)
+
+
+def due_partition_key(scheduled: datetime, lag_minutes: int, length_minutes: int) -> str:
+    return due_interval_start(scheduled, lag_minutes, length_minutes).strftime(PARTITION_KEY_FORMAT)
+
+
+@dg.schedule(job=teleopti_intervals_job, cron_schedule="10,25,40,55 * * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def teleopti_intervals_schedule(context: dg.ScheduleEvaluationContext):
+    key = due_partition_key(context.scheduled_execution_time, load_settings().teleopti_lag_minutes, 15)
+    return dg.RunRequest(run_key=f"teleopti-{key}", partition_key=key, tags={"cc_reporting/reason": "scheduled"})
+
+
+@dg.schedule(job=teleopti_agent_performance_job, cron_schedule="20,50 * * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def teleopti_agent_performance_schedule(context: dg.ScheduleEvaluationContext):
+    key = due_partition_key(context.scheduled_execution_time, load_settings().agent_report_lag_minutes, 30)
+    return dg.RunRequest(run_key=f"agent-performance-{key}", partition_key=key,
+                         tags={"cc_reporting/reason": "scheduled"})

@@ -1,0 +1,12 @@
+"""Every staging table, created in one place (idempotent): assets downstream may run before any data landed."""
+from cc_reporting.ingest.ledger import ensure_ledger
+from cc_reporting.staging import agent_report_table, ctr_table
+from cc_reporting.staging.pii import install_pii_macros
+
+
+def ensure_staging_tables(con, salt: str) -> None:
+    ensure_ledger(con)
+    for ddl in (ctr_table.STG_CTR_DDL, ctr_table.TOUCHED_DDL,
+                agent_report_table.STG_AGENT_REPORT_DDL, agent_report_table.TOUCHED_DDL):
+        con.execute(ddl)
+    install_pii_macros(con, salt)
