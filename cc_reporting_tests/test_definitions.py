@@ -15,7 +15,27 @@ def test_definitions_load_with_all_assets_and_sensors():
 def test_every_sensor_evaluates_one_tick(landing):
     landing.write("ctr/2026/01/05/09/s-1-a", fixture_bytes("abandoned_ctr.json"))
     landing.write("reports/TeleoptiAgentPerformance-1.csv", fixture_bytes("agent_report_sample.csv"))
-    for sensor in defs.sensors:
-        context = dg.build_sensor_context(resources={"landing": landing}, definitions=defs)
-        result = sensor(context)
-        assert isinstance(result, (dg.RunRequest, dg.SkipReason, list, dg.SensorResult)), sensor.name
+    with dg.DagsterInstance.ephemeral() as instance:
+        for sensor in defs.sensors:
+            context = dg.build_sensor_context(resources={"landing": landing}, definitions=defs, instance=instance)
+            result = sensor(context)
+            assert isinstance(result, (dg.RunRequest, dg.SkipReason, list, dg.SensorResult)), sensor.name
+
+
+def test_instance_config_puts_writers_in_a_pool_of_one():
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    home = tempfile.mkdtemp()
+    shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", home)
+    with dg.DagsterInstance.from_config(home) as instance:
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+
+
+def test_every_schedule_evaluates_one_tick():
+    from datetime import datetime, timezone
+
+    for schedule in defs.schedules:
+        context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 1, 5, 9, 50, tzinfo=timezone.utc))
+        assert isinstance(schedule(context), dg.RunRequest), schedule.name

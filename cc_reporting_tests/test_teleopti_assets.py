@@ -176,3 +176,35 @@ def test_late_data_outside_the_window_does_not_reopen(tmp_path, resources, landi
         dg.materialize([stg_ctr], resources=resources, instance=instance)
         result = teleopti_late_data_sensor(dg.build_sensor_context(instance=instance))
         assert isinstance(result, dg.SkipReason)
+
+
+def test_teleopti_day_is_delivered_over_sftp_and_a_changed_interval_is_redelivered(tmp_path, landing, warehouse):
+    """Through Dagster to a real SFTP server on 127.0.0.1: a day (96 files per 15-minute kind), then a late
+    contact in 09:00 re-delivers exactly the two files whose content changed (queue_stats and contacts)."""
+    from cc_reporting_tests.sftp_server import USER, SftpTestServer
+
+    with SftpTestServer(tmp_path / "sftp-root", password="pw-123") as server:
+        known = tmp_path / "known_hosts"
+        known.write_text(server.known_hosts())
+        sftp = TeleoptiSftp(host="127.0.0.1", port=server.port, user=USER, password="pw-123",
+                            known_hosts=str(known), backoff_seconds=0.01)
+        resources = {"landing": landing, "warehouse": warehouse, "teleopti_sftp": sftp}
+        landing.write("ctr/2026/01/05/23/s-1-x", concat(*day_of_legs()))
+        dg.materialize([stg_ctr], resources=resources)
+        result = dg.materialize(FIFTEEN, resources=resources, tags=RANGE)
+        remote = server.files()
+        assert sum(name.startswith("queue_stats/") for name in remote) == 96
+        assert sum(name.startswith("contacts/") for name in remote) == 96
+        assert remote == {p.relative_to(tmp_path / "outbox").as_posix(): p.read_bytes()
+                          for p in (tmp_path / "outbox").rglob("*.csv")}
+        assert result.asset_materializations_for_node("teleopti_queue_stats")[0].metadata[
+            "files_delivered"].value == 96
+
+        landing.write("ctr/2026/01/05/23/s-1-y", concat(leg("late", enqueue="09:07:00", answered=False)))
+        dg.materialize([stg_ctr], resources=resources)
+        again = dg.materialize(FIFTEEN, resources=resources, tags=RANGE)
+        delivered = {node: again.asset_materializations_for_node(node)[0].metadata["files_delivered"].value
+                     for node in ("teleopti_queue_stats", "teleopti_agent_queue_stats", "teleopti_contacts")}
+        assert delivered == {"teleopti_queue_stats": 1, "teleopti_agent_queue_stats": 0, "teleopti_contacts": 1}
+        assert server.files()["queue_stats/queue_stats_20260105_0900.csv"] == (
+            tmp_path / "outbox" / "queue_stats" / "queue_stats_20260105_0900.csv").read_bytes()
