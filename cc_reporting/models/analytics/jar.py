@@ -1,0 +1,246 @@
+"""The JAR refresh (car-jar.md §1-§7): one transaction, set-based SQL, full or incremental.
+
+A full rebuild recomputes every row from staging. An incremental refresh recomputes only the rows a change can
+reach and replaces them; because every row is always derived from staging the same way, the result equals a
+full rebuild with the same inputs and `as_of`. From the changed ids (the *seeds*) it takes:
+1. seeds = changed legs/sessions + legs whose phone-lookup outcome changed with the CRM extract + legs whose
+   chain root moved because a callback leg anywhere on their walk changed;
+2. + legs whose chain root is a seed (their UniversalSessionId reads the root row's attribute),
+   + legs whose NextContactId is a seed (transfer columns), + the legs seeds name as PreviousContactId, now or
+   before (CallBackSessionId of the requester);
+3. + every row of every universal session those rows belong to, now or before (JourneyStep, journey_path,
+   the external next contact);
+4. then IsResolved of the same customers' other rows that end within N days before a start of an affected
+   session (old or new start) is recomputed in place, and IsResolvedFinal of every row is brought up to `as_of`.
+What the previous refresh was built from (CRM phone map, callback roots, settings) is kept in small `jar_*`
+tables so the next one can tell what changed.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pyarrow as pa
+
+from cc_reporting.models.analytics import jar_links as L
+from cc_reporting.models.analytics import jar_rows as RW
+from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
+from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
+from cc_reporting.staging.channel_sessions import ensure_channel_session_table
+from cc_reporting.staging.ctr_table import STG_CTR_DDL
+
+CUST_ID_ORIGINS = ("attribute", "phone", "ambiguous_phone", "none")
+_TEMP_TABLES = ("_jar_seed", "_jar_pre", "_jar_scope", "_jar_rest", "_jar_phone_changed", "_jar_cb_changed",
+                "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work", "_jar_aff_cust",
+                "_jar_cust_sessions", "_jar_fcr")
+
+
+def _utc_naive(t: datetime) -> datetime:
+    return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+
+def _final(fcr_days: int) -> str:
+    """IsResolvedFinal: the attribute is final; the FCR rule once its N-day window has passed at as_of."""
+    return (f"(is_resolved_origin = 'attribute' OR "
+            f"coalesce($as_of >= \"SessionEndTime\" + INTERVAL ({int(fcr_days)}) DAY, false))")
+
+
+def ensure_jar_inputs(con) -> None:
+    """Staging tables the JAR reads (empty when nothing landed yet) and the JAR's own tables."""
+    con.execute(STG_CTR_DDL)
+    ensure_channel_session_table(con)
+    ensure_jar_tables(con)
+
+
+def pending_session_ids(con) -> list[str] | None:
+    """Ids staged or changed since the last refresh; None when the JAR was never built (a full rebuild)."""
+    ensure_jar_inputs(con)
+    state = con.execute("SELECT staged_through FROM jar_refresh_state").fetchone()
+    if state is None:
+        return None
+    rows = con.execute(
+        """SELECT contact_id FROM stg_ctr WHERE ingested_at > coalesce($t, '-infinity'::TIMESTAMPTZ)
+           UNION SELECT session_id FROM stg_channel_session WHERE ingested_at > coalesce($t, '-infinity'::TIMESTAMPTZ)""",
+        {"t": state[0]},
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def refresh_jar_pending(con, settings, as_of: datetime, mapping: JarMapping | None = None) -> dict:
+    """Refresh with whatever staging changed since the last refresh (incremental once the JAR exists)."""
+    return refresh_jar(con, settings, as_of, pending_session_ids(con), mapping)
+
+
+def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] | None = None,
+                mapping: JarMapping | None = None) -> dict:
+    """Bring `jar` up to date as of `as_of`; None = full rebuild. Returns metadata counts (car-jar.md §7).
+
+    Runs its own transaction: call it outside one. A changed mapping or setting forces a full rebuild."""
+    mapping = mapping or load_jar_mapping()
+    ensure_jar_inputs(con)
+    cfg = config_hash(mapping, settings)
+    n = int(settings.fcr_days)
+    params = {"as_of": _utc_naive(as_of)}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        state = con.execute("SELECT config_hash FROM jar_refresh_state").fetchone()
+        full = changed_session_ids is None or state is None or state[0] != cfg
+        stats: dict = {"mode": "full" if full else "incremental",
+                       "callback_root_passes": L.build_callback_roots(con)}
+        L.build_phone_map(con)
+        RW.create_base_table(con)
+        if full:
+            RW.add_connect_rows(con, mapping, settings, None)
+            RW.add_external_rows(con, None)
+            L.link_rows(con)
+            con.execute("DELETE FROM jar")
+            con.execute("DELETE FROM jar_invalid_attribute")
+            L.customer_sessions(con)
+            L.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
+                             WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
+        else:
+            stats.update(_incremental_scope(con, mapping, settings, changed_session_ids))
+            L.link_rows(con)
+            _affected_customers(con, n)  # reads the stored rows before they are replaced
+            stats["rows_replaced"] = con.execute(
+                'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)').fetchone()[0]
+            con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
+            in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
+            L.customer_sessions(con, work_filter="true", jar_filter=in_aff)
+            L.fcr(con, n, """
+                SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
+                WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL
+                UNION ALL
+                SELECT j."SessionId", j."CUST_ID", j."UniversalSessionId", j."SessionEndTime"
+                FROM jar j JOIN _jar_aff_cust a ON a.cust = j."CUST_ID"
+                WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi""")
+        stats["rows_recomputed"] = con.execute("SELECT count(*) FROM _jar_work").fetchone()[0]
+        con.execute(f"""
+            INSERT INTO jar BY NAME
+            SELECT w.* EXCLUDE (next_contact_id, channel, invalid_attrs) REPLACE (
+                CASE WHEN w.is_resolved_origin = 'attribute' THEN w."IsResolved" ELSE f.resolved END AS "IsResolved",
+                {_final(n)} AS "IsResolvedFinal")
+            FROM _jar_work w LEFT JOIN _jar_fcr f ON f."SessionId" = w."SessionId" """, params)
+        con.execute("""INSERT INTO jar_invalid_attribute
+                       SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
+        if not full:
+            # Same customer's earlier rows whose N-day window saw an affected session start.
+            stats["fcr_rows_updated"] = con.execute("""
+                UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
+                WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved""").fetchone()[0]
+            # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
+            stats["rows_finalized"] = con.execute(f"""
+                UPDATE jar SET "IsResolvedFinal" = {_final(n)}
+                WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({n}) DAY)
+                  AND "IsResolvedFinal" IS DISTINCT FROM {_final(n)}""", params).fetchone()[0]
+        _save_state(con, full, cfg, params["as_of"])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in _TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    stats.update(jar_summary(con))
+    return stats
+
+
+def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str]) -> dict:
+    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above)."""
+    ids = pa.table({"id": pa.array(list(changed_ids), type=pa.string())})
+    con.register("_jar_changed_arrow", ids)
+    con.execute("CREATE OR REPLACE TEMP TABLE _jar_seed AS SELECT DISTINCT id FROM _jar_changed_arrow")
+    con.unregister("_jar_changed_arrow")
+    # CRM: hashes whose lookup outcome (one customer / ambiguous / none) changed since the last refresh.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _jar_phone_changed AS
+        SELECT coalesce(o.phone_hash, n.phone_hash) AS phone_hash
+        FROM jar_phone_map o FULL JOIN _jar_phone_map_new n ON n.phone_hash = o.phone_hash
+        WHERE o.cust_id IS DISTINCT FROM n.cust_id OR (o.customers > 1) IS DISTINCT FROM (n.customers > 1)""")
+    con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
+                   WHERE customer_phone_hash IN (SELECT phone_hash FROM _jar_phone_changed)""")
+    # Callback legs whose resolved root moved: every leg whose walk starts there moves with it.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _jar_cb_changed AS
+        SELECT coalesce(o.contact_id, n.contact_id) AS id
+        FROM jar_callback_root o FULL JOIN _jar_cb_root n ON n.contact_id = o.contact_id
+        WHERE o.root IS DISTINCT FROM n.root""")
+    con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
+                   WHERE root_contact_id IN (SELECT id FROM _jar_cb_changed)""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _jar_pre AS
+        SELECT id FROM _jar_seed
+        UNION SELECT "SessionId" FROM jar WHERE root_contact_id IN (SELECT id FROM _jar_seed)
+        UNION SELECT contact_id FROM stg_ctr WHERE next_contact_id IN (SELECT id FROM _jar_seed)
+        UNION SELECT previous_contact_id FROM stg_ctr
+              WHERE contact_id IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL
+        UNION SELECT previous_contact_id FROM jar
+              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL""")
+    RW.add_connect_rows(con, mapping, settings, "_jar_pre")
+    RW.add_external_rows(con, "_jar_pre")
+    # Whole universal sessions, as they are now and as they were.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _jar_scope AS
+        SELECT id FROM _jar_pre
+        UNION SELECT "SessionId" FROM jar WHERE "UniversalSessionId" IN (
+            SELECT "UniversalSessionId" FROM _jar_base
+            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre))""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _jar_rest AS
+                   SELECT id FROM _jar_scope WHERE id NOT IN (SELECT id FROM _jar_pre)""")
+    RW.add_connect_rows(con, mapping, settings, "_jar_rest")
+    RW.add_external_rows(con, "_jar_rest")
+    count = lambda t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
+    return {"changed_ids": len(ids), "crm_phone_changes": count("_jar_phone_changed"),
+            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}
+
+
+def _affected_customers(con, fcr_days: int) -> None:
+    """`_jar_aff_cust(cust, lo, hi)`: customers of the replaced rows (before and after) and the SessionEndTime
+    range [lo, hi) of their other rows whose FCR window can contain an affected session's start."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _jar_aff_cust AS
+        WITH starts AS (
+            SELECT "CUST_ID" AS cust, min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") AS start
+            FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)
+            UNION ALL
+            SELECT "CUST_ID", min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") FROM _jar_work
+        )
+        SELECT cust, min(start) - INTERVAL ({int(fcr_days)}) DAY AS lo, max(start) AS hi
+        FROM starts WHERE cust IS NOT NULL GROUP BY cust""")
+
+
+def _save_state(con, full: bool, cfg: str, as_of: datetime) -> None:
+    """Remember what this refresh was built from: the next refresh diffs against it."""
+    if full:
+        con.execute("DELETE FROM jar_phone_map")
+        con.execute("INSERT INTO jar_phone_map SELECT * FROM _jar_phone_map_new")
+        con.execute("DELETE FROM jar_callback_root")
+        con.execute("INSERT INTO jar_callback_root SELECT contact_id, root FROM _jar_cb_root")
+    else:
+        con.execute("DELETE FROM jar_phone_map WHERE phone_hash IN (SELECT phone_hash FROM _jar_phone_changed)")
+        con.execute("""INSERT INTO jar_phone_map SELECT * FROM _jar_phone_map_new
+                       WHERE phone_hash IN (SELECT phone_hash FROM _jar_phone_changed)""")
+        con.execute("DELETE FROM jar_callback_root WHERE contact_id IN (SELECT id FROM _jar_cb_changed)")
+        con.execute("""INSERT INTO jar_callback_root SELECT contact_id, root FROM _jar_cb_root
+                       WHERE contact_id IN (SELECT id FROM _jar_cb_changed)""")
+    staged_through = con.execute(
+        """SELECT max(t) FROM (SELECT max(ingested_at) AS t FROM stg_ctr
+                               UNION ALL SELECT max(ingested_at) FROM stg_channel_session)""").fetchone()[0]
+    con.execute("DELETE FROM jar_refresh_state")
+    con.execute("INSERT INTO jar_refresh_state VALUES (?, ?, ?, now())", [cfg, as_of, staged_through])
+
+
+def jar_summary(con) -> dict:
+    """Table-wide metadata (car-jar.md §7): rows by source, CUST_ID by origin, invalid values, provisional rows."""
+    by_source: dict = {}
+    origins = dict.fromkeys(CUST_ID_ORIGINS, 0)
+    provisional = 0
+    for source, origin, final, count in con.execute(
+            'SELECT source, cust_id_origin, "IsResolvedFinal", count(*) FROM jar GROUP BY ALL ORDER BY ALL').fetchall():
+        by_source[source] = by_source.get(source, 0) + count
+        origins[origin] = origins.get(origin, 0) + count
+        provisional += count if final is False else 0
+    invalid = dict.fromkeys(VALIDATED_KEYS, 0)
+    invalid.update(dict(con.execute(
+        "SELECT attribute, count(*) FROM jar_invalid_attribute GROUP BY attribute").fetchall()))
+    return {"rows": sum(by_source.values()), "rows_by_source": by_source, "cust_id_by_origin": origins,
+            "invalid_values": invalid, "provisional_rows": provisional}
