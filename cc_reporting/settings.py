@@ -35,6 +35,8 @@ class Settings:
     data_dir: str
     teleopti_lag_minutes: int
     agent_report_lag_minutes: int
+    sl_target: float
+    max_occupancy: float | None
 
     @property
     def pii_salt(self) -> str:
@@ -71,4 +73,6 @@ def load_settings() -> Settings:
         data_dir=env("CC_DATA_DIR", "data"),
         teleopti_lag_minutes=int(env("CC_TELEOPTI_LAG_MINUTES", "5")),
         agent_report_lag_minutes=int(env("CC_AGENT_REPORT_LAG_MINUTES", "20")),
+        sl_target=float(env("CC_SL_TARGET", "0.80")),
+        max_occupancy=float(env("CC_MAX_OCCUPANCY")) if env("CC_MAX_OCCUPANCY") else None,
     )

@@ -6,23 +6,16 @@ milliseconds. `register_udf` exposes it to DuckDB so the mart stays one set-base
 from __future__ import annotations
 
 import math
-import os
+
+from cc_reporting.settings import load_settings
 
 UDF_NAME = "kpi_erlang_c_agents"
 
 
 def erlang_settings(settings=None) -> tuple[float, float | None]:
-    """(`CC_SL_TARGET`, `CC_MAX_OCCUPANCY`), read here until they join `Settings` (interfaces.md defaults).
-
-    A `settings` object that already carries `sl_target` / `max_occupancy` wins over the environment.
-    """
-    target = getattr(settings, "sl_target", None)
-    if target is None:
-        target = float(os.environ.get("CC_SL_TARGET", "0.80"))
-    cap = getattr(settings, "max_occupancy", None)
-    if cap is None:
-        raw = (os.environ.get("CC_MAX_OCCUPANCY") or "").strip()
-        cap = float(raw) if raw else None
+    """(`CC_SL_TARGET`, `CC_MAX_OCCUPANCY`) from the settings, validated."""
+    settings = settings if settings is not None and hasattr(settings, "sl_target") else load_settings()
+    target, cap = settings.sl_target, settings.max_occupancy
     if not 0 < target <= 1:
         raise ValueError(f"CC_SL_TARGET must be in (0, 1], got {target}")
     if cap is not None and not 0 < cap <= 1:
