@@ -6,14 +6,14 @@ import dagster as dg
 _TYPES = {"VARCHAR": "string", "INTEGER": "int", "BIGINT": "int", "DOUBLE": "float", "BOOLEAN": "bool"}
 
 
-def table_metadata(con, table: str, preview_sql: str | None = None, limit: int = 5) -> dict:
+def table_metadata(con, table: str, preview_sql: str | None = None, limit: int = 5, params: list | None = None) -> dict:
     """`dagster/row_count`, `dagster/column_schema` and a Markdown preview of `table`."""
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     described = con.execute(f"DESCRIBE {table}").fetchall()
     schema = dg.TableSchema(
         columns=[dg.TableColumn(name=c[0], type=_TYPES.get(c[1], c[1].lower())) for c in described]
     )
-    cursor = con.execute(preview_sql or f"SELECT * FROM {table} LIMIT {limit}")
+    cursor = con.execute(preview_sql or f"SELECT * FROM {table} LIMIT {limit}", params or [])
     names = [d[0] for d in cursor.description]
     body = cursor.fetchall()
     return {

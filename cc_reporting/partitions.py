@@ -23,3 +23,8 @@ fifteen_minute_partitions = dg.TimeWindowPartitionsDefinition(
 thirty_minute_partitions = dg.TimeWindowPartitionsDefinition(
     cron_schedule="*/30 * * * *", start=partitions_start(), fmt=PARTITION_KEY_FORMAT, timezone="UTC"
 )
+
+# Business days are local (CC_REPORT_TIMEZONE): a DST day is 23 or 25 hours, and its 92 or 100 intervals map onto it.
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=partitions_start().strftime("%Y-%m-%d"), timezone=load_settings().report_timezone
+)

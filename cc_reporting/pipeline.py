@@ -5,10 +5,13 @@ import os
 from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from tqdm import tqdm
 
+from cc_reporting.models.analytics.assets import car, jar
+from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
     teleopti_agent_performance,
     teleopti_agent_queue_stats,
@@ -18,7 +21,7 @@ from cc_reporting.models.teleopti.assets import (
 from cc_reporting.partitions import PARTITION_KEY_FORMAT
 from cc_reporting.resources import build_resources
 from cc_reporting.settings import load_settings
-from cc_reporting.staging.assets import stg_agent_report, stg_ctr
+from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
 
 
 @dataclass
@@ -28,6 +31,7 @@ class RunResult:
     tables: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     window: tuple[datetime, datetime] | None = None
+    kpi_lines: list[str] = field(default_factory=list)
 
     def summary_text(self) -> str:
         settings = load_settings()
@@ -44,6 +48,13 @@ class RunResult:
             lines.append(f"  Teleopti    {outbox}")
             for kind in sorted(p for p in outbox.iterdir() if p.is_dir()):
                 lines.append(f"    {kind.name:<28}{len(list(kind.glob('*.csv'))):>10,} files")
+        exports = Path(settings.export_dir)
+        if exports.exists():
+            lines.append(f"  BI exports  {exports}/<table>/date=YYYY-MM-DD/*.parquet "
+                         f"({', '.join(sorted(p.name for p in exports.iterdir() if p.is_dir() and p.name != 'dashboard'))})")
+            for dashboard in sorted((exports / "dashboard").glob("*.html"))[-3:]:
+                lines.append(f"  dashboard   {dashboard.resolve()}")
+        lines += self.kpi_lines
         lines.append("  Dagster UI  `dagster dev` in the repository root")
         return "\n".join(lines)
 
@@ -87,33 +98,82 @@ def staged_window(resources) -> tuple[datetime, datetime] | None:
     return _floor(first, 30), end
 
 
+def _day_tags(start: datetime, end: datetime) -> dict:
+    """The local days (CC_REPORT_TIMEZONE) the UTC window touches, as one partition range."""
+    tz = ZoneInfo(load_settings().report_timezone)
+    first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
+    return {"dagster/asset_partition_range_start": f"{first:%Y-%m-%d}",
+            "dagster/asset_partition_range_end": f"{last:%Y-%m-%d}"}
+
+
 def _steps(start: datetime, end: datetime):
     """(label, assets, tags) of the partitioned steps, each one single run over the window."""
     fifteen, thirty = _range_tags(start, end, 15), _range_tags(start, end, 30)
     if fifteen:
-        yield "Teleopti 15-minute intervals", [teleopti_queue_stats, teleopti_agent_queue_stats,
-                                               teleopti_contacts], fifteen
+        yield "15-minute intervals (Teleopti, KPIs)", [teleopti_queue_stats, teleopti_agent_queue_stats,
+                                                       teleopti_contacts, kpi_interval], fifteen
     if thirty:
         yield "Teleopti agent performance", [teleopti_agent_performance], thirty
+    if fifteen:
+        yield "daily KPIs, exports, dashboard", [kpi_daily], _day_tags(start, end)
+
+
+USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger")
 
 
 def table_counts(resources) -> dict[str, int]:
+    """Row counts of the tables users query (internal bookkeeping tables left out)."""
     with resources["warehouse"].connect() as con:
         names = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name"
-        ).fetchall()]
+            """SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'
+               AND table_type = 'BASE TABLE' ORDER BY table_name""").fetchall()]
+        names = [n for n in names if n.startswith(USER_TABLES) and not n.endswith("_touched")
+                 and not n.startswith(("jar_", "teleopti_delivery"))]
         return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
+
+
+def kpi_summary(resources, window) -> list[str]:
+    """One screen of the window's daily KPIs per queue (`kpi_daily`), for the terminal."""
+    if not window:
+        return []
+    tz = ZoneInfo(load_settings().report_timezone)
+    first, last = window[0].astimezone(tz).date(), (window[1] - timedelta(seconds=1)).astimezone(tz).date()
+    with resources["warehouse"].connect() as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_daily'").fetchone()[0]:
+            return []
+        rows = con.execute(
+            """SELECT coalesce(queue_name, 'agent queues (direct)'), sum(offered), sum(answered), sum(abandoned),
+                      sum(answered_within_sla) / nullif(sum(offered + overflow_in - short_abandons), 0),
+                      sum(queue_answered_s) / nullif(sum(answered), 0),
+                      sum(talk_s + hold_s + acw_s) / nullif(sum(answered), 0),
+                      sum(fcr_resolved) / nullif(sum(fcr_eligible), 0), sum(csat_sum) / nullif(sum(csat_responses), 0)
+               FROM kpi_daily WHERE grain = 'queue' AND day BETWEEN ? AND ? GROUP BY 1 ORDER BY 2 DESC LIMIT 12""",
+            [first, last]).fetchall()
+
+    def pct(v):
+        return "   -" if v is None else f"{v:4.0%}"
+
+    def sec(v):
+        return "    -" if v is None else f"{v:5.0f}"
+
+    lines = [f"  KPIs        {first} – {last} ({tz.key}); FCR provisional for the last CC_FCR_DAYS days",
+             f"    {'queue':<20}{'offered':>8}{'answ':>7}{'aband':>7}{'SL':>6}{'ASA s':>7}{'AHT s':>7}{'FCR':>6}"
+             f"{'CSAT':>6}"]
+    for name, offered, answered, abandoned, sl, asa, aht, fcr, csat in rows:
+        lines.append(f"    {str(name)[:19]:<20}{offered:>8}{answered:>7}{abandoned:>7}{pct(sl):>6}{sec(asa):>7}"
+                     f"{sec(aht):>7}{pct(fcr):>6}{'-' if csat is None else f'{csat:.2f}':>6}")
+    return lines
 
 
 def run_window(start: datetime | None = None, end: datetime | None = None, progress: bool = False,
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
     result = RunResult()
-    with _instance() as instance, tqdm(total=4, desc="cc-reporting run", unit="step", disable=not progress) as bar:
-        def step(label, assets, tags=None):
+    with _instance() as instance, tqdm(total=8, desc="cc-reporting run", unit="step", disable=not progress) as bar:
+        def step(label, assets, tags=None, config=None):
             bar.set_postfix_str(label)
             outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
-                                     tags=tags or {}, run_config=QUIET)
+                                     tags=tags or {}, run_config={**QUIET, **(config or {})})
             result.steps.append((label, outcome.success))
             bar.update(1)
             if not outcome.success:
@@ -121,7 +181,11 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                 result.failures.append(f"{label}: run {outcome.run_id} failed")
             return outcome.success
 
-        ok = step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
+        ok = (step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
+              and step("stage channel sessions", [stg_channel_session]) and step("stage CRM", [stg_crm_customer]))
+        as_of = {"as_of": end.isoformat()} if end else {}
+        ok = ok and step("JAR and CAR", [jar, car],
+                         config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})
         window = (start, end) if start and end else staged_window(resources)
         if ok and window:
             result.window = window
@@ -129,4 +193,5 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                 if not step(label, assets, tags):
                     break
     result.tables = table_counts(resources)
+    result.kpi_lines = kpi_summary(resources, result.window)
     return result

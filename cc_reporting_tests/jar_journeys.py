@@ -194,3 +194,29 @@ def stage_mixed(con, items, batch):
         stage(con, *records, batch=batch)
     if sessions:
         stage_sessions(con, *sessions, key=f"channels/webchat/2026/01/05/{batch}.jsonl")
+
+
+def synthetic_legs(con, n: int, start_id: int = 0):
+    """`n` plain legs written straight into stg_ctr (set-based, fast): every 10th is a TRANSFER of the one
+    before, every 50th (offset 7) a CALLBACK; half carry a customerId. For volume tests, not for rules."""
+    ensure(con)
+    con.execute(f"""
+        INSERT INTO stg_ctr BY NAME
+        WITH b AS (SELECT i, TIMESTAMPTZ '2026-01-05 00:00:00+00' + to_seconds(i % 86400) AS t0, hash(i) AS h
+                   FROM range({start_id}, {start_id + n}) r(i))
+        SELECT 'c' || i AS contact_id,
+               CASE WHEN i % 10 = 1 THEN 'c' || (i - 1) END AS initial_contact_id,
+               CASE WHEN i % 10 = 1 OR i % 50 = 7 THEN 'c' || (i - 1) END AS previous_contact_id,
+               CASE WHEN i % 10 = 0 OR i % 50 = 6 THEN 'c' || (i + 1) END AS next_contact_id,
+               CASE WHEN i % 10 = 1 THEN 'c' || (i - 1) ELSE 'c' || i END AS root_contact_id,
+               'VOICE' AS channel,
+               CASE WHEN i % 10 = 1 THEN 'TRANSFER' WHEN i % 50 = 7 THEN 'CALLBACK' ELSE 'INBOUND' END
+                   AS initiation_method,
+               t0 AS initiation_ts, t0 + INTERVAL 200 SECOND AS disconnect_ts, t0 + INTERVAL 1 HOUR AS last_update_ts,
+               'q' || (h % 9) AS queue_id, t0 + INTERVAL 30 SECOND AS enqueue_ts, CAST(h % 60 AS INTEGER) AS queue_duration,
+               CASE WHEN h % 3 > 0 THEN t0 + INTERVAL 90 SECOND END AS agent_connected_ts,
+               CASE WHEN h % 3 > 0 THEN 'agent' || (h % 500) END AS agent_username,
+               sha256('p' || (h % 50000)) AS customer_phone_hash,
+               CASE WHEN h % 2 = 0 THEN json_object('customerId', 'C' || (h % 40000)) END AS attributes,
+               md5(i::VARCHAR) AS record_hash, 'ctr/synthetic' AS source_key, now() AS ingested_at
+        FROM b""")

@@ -13,7 +13,7 @@ from cc_reporting.models.teleopti.late_data import contiguous_ranges, teleopti_l
 from cc_reporting.models.teleopti.schedules import (
     due_partition_key,
     teleopti_agent_performance_schedule,
-    teleopti_intervals_schedule,
+    interval_reports_schedule,
 )
 from cc_reporting.staging.assets import stg_ctr
 
@@ -116,7 +116,7 @@ def test_schedule_partition_key_from_scheduled_execution_time(scheduled, lag, le
 
 def test_schedules_request_the_due_partitions():
     when = datetime(2026, 1, 6, 0, 10, tzinfo=timezone.utc)
-    request = teleopti_intervals_schedule(dg.build_schedule_context(scheduled_execution_time=when))
+    request = interval_reports_schedule(dg.build_schedule_context(scheduled_execution_time=when))
     assert request.partition_key == "2026-01-05-23:45"
     when = datetime(2026, 1, 6, 0, 20, tzinfo=timezone.utc)
     request = teleopti_agent_performance_schedule(dg.build_schedule_context(scheduled_execution_time=when))
@@ -150,7 +150,7 @@ def test_late_contact_reopens_only_its_delivered_interval_and_redelivers_only_ch
         requests = teleopti_late_data_sensor(context)
         assert len(requests) == 1
         request = requests[0]
-        assert request.job_name == "teleopti_intervals"
+        assert request.job_name == "interval_reports"
         assert (request.tags["dagster/asset_partition_range_start"],
                 request.tags["dagster/asset_partition_range_end"]) == ("2026-01-05-09:00", "2026-01-05-09:00")
         assert "late" in request.tags["cc_reporting/reason"]

@@ -13,6 +13,13 @@ from cc_reporting.staging.agent_report_table import (
     merge_agent_report_rows,
     parse_agent_report,
 )
+from cc_reporting.staging.channel_sessions import (
+    CHANNELS_PREFIX,
+    is_channel_session_key,
+    merge_channel_sessions,
+    parse_channel_sessions,
+)
+from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key, merge_crm_extract, parse_crm_extract
 from cc_reporting.staging.ctr_source import CTR_PREFIX, parse_ctr_object
 from cc_reporting.staging.ctr_table import merge_ctr_records
 from cc_reporting.staging.schema import ensure_staging_tables
@@ -115,3 +122,50 @@ def stg_agent_report(
         metadata["note"] = "no agent reports in the landing zone (none configured yet?): table left as it was"
     yield dg.MaterializeResult(metadata=metadata)
     yield _quarantine_check("stg_agent_report", report)
+
+
+def _stage_source(context, config, landing, warehouse, *, table, source, prefix, accept, parse, merge, preview_sql,
+                  absent_note):
+    """The staging pattern of the simpler sources: select, ingest through the ledger, report, check quarantine."""
+    objects = _select(landing, prefix, config, accept)
+    with warehouse.connect() as con:
+        ensure_staging_tables(con, load_settings().pii_salt)
+        report = ingest_objects(con, landing, source, objects, parse, merge, context.run.run_id)
+        metadata = {**_ingest_metadata(report), **table_metadata(con, table, preview_sql)}
+    if not objects:
+        metadata["note"] = absent_note
+    yield dg.MaterializeResult(metadata=metadata)
+    yield _quarantine_check(table, report)
+
+
+@dg.asset(
+    group_name="staging", pool=WAREHOUSE_POOL, kinds={"duckdb"},
+    check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_channel_session",
+                                   description="No channel-session file had unreadable lines")],
+    description="Sessions of channels outside Amazon Connect (web chatbot, NLU bot), one row per session_id.",
+)
+def stg_channel_session(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
+                        warehouse: Warehouse):
+    yield from _stage_source(
+        context, config, landing, warehouse, table="stg_channel_session", source="channel_session",
+        prefix=CHANNELS_PREFIX, accept=is_channel_session_key, parse=parse_channel_sessions,
+        merge=merge_channel_sessions, preview_sql="SELECT * EXCLUDE (customer_id) FROM stg_channel_session LIMIT 5",
+        absent_note="no channel sessions landed (no chatbot configured?): table left as it was")
+
+
+@dg.asset(
+    group_name="staging", pool=WAREHOUSE_POOL, kinds={"duckdb"},
+    check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_crm_customer",
+                                   description="No CRM extract was quarantined")],
+    description="The latest CRM customer extract (the whole master); phone numbers only as salted hashes.",
+)
+def stg_crm_customer(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
+                     warehouse: Warehouse):
+    yield from _stage_source(
+        context, config, landing, warehouse, table="stg_crm_customer", source="crm", prefix=CRM_PREFIX,
+        accept=is_crm_extract_key, parse=parse_crm_extract, merge=merge_crm_extract,
+        preview_sql='SELECT "Cust_ID", "Occupation", "CountryName", "Region", "Tenure", extract_date '
+                    "FROM stg_crm_customer LIMIT 5",
+        absent_note="no CRM extract landed yet: customers resolve by attribute only")
+
+staging_assets = [stg_ctr, stg_agent_report, stg_channel_session, stg_crm_customer]

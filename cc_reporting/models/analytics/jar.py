@@ -148,7 +148,9 @@ def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str
     """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above)."""
     ids = pa.table({"id": pa.array(list(changed_ids), type=pa.string())})
     con.register("_jar_changed_arrow", ids)
-    con.execute("CREATE OR REPLACE TEMP TABLE _jar_seed AS SELECT DISTINCT id FROM _jar_changed_arrow")
+    # Explicit DDL: see jar_rows.create_base_table (an empty CTAS followed by a large INSERT misbehaves).
+    con.execute("CREATE OR REPLACE TEMP TABLE _jar_seed (id VARCHAR)")
+    con.execute("INSERT INTO _jar_seed SELECT DISTINCT id FROM _jar_changed_arrow")
     con.unregister("_jar_changed_arrow")
     # CRM: hashes whose lookup outcome (one customer / ambiguous / none) changed since the last refresh.
     con.execute("""

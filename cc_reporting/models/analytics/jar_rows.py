@@ -10,7 +10,7 @@ from __future__ import annotations
 from cc_reporting.models.analytics.jar_config import (
     JarMapping, attr, attr_bool, attr_csat, attribute_list_sql, invalid_attributes_sql,
 )
-from cc_reporting.models.analytics.jar_schema import JAR_COLUMNS
+from cc_reporting.models.analytics.jar_schema import EXTRA_COLUMNS, SEED_COLUMNS
 from cc_reporting.models.teleopti import rules as R
 
 # Every rule below that Teleopti also uses comes from teleopti/rules.py, so the JAR's flags and the Teleopti
@@ -36,10 +36,10 @@ def flag(condition: str) -> str:
 
 
 def create_base_table(con) -> None:
-    quoted = ", ".join(f'"{c}"' for c in JAR_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _jar_base AS SELECT {quoted} FROM jar LIMIT 0")
-    for column in HELPER_COLUMNS.split(", "):
-        con.execute(f"ALTER TABLE _jar_base ADD COLUMN {column}")
+    # Explicit DDL, not `CREATE TABLE AS ... LIMIT 0`: in DuckDB 2.0 a table created empty by CTAS inside a
+    # transaction and then filled with a large INSERT returns no rows to GROUP BY and joins.
+    columns = ", ".join(f'"{name}" {sql_type.replace(" NOT NULL", "")}' for name, sql_type in SEED_COLUMNS + EXTRA_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _jar_base ({columns}, {HELPER_COLUMNS})")
 
 
 def _scope_filter(column: str, scope: str | None) -> str:

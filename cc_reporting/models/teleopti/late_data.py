@@ -7,27 +7,33 @@ tagged with why.
 Files whose content did not change are not re-delivered (the delivery ledger compares sha256).
 """
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster import DagsterEventType
 
-from cc_reporting.models.teleopti.schedules import teleopti_agent_performance_job, teleopti_intervals_job
+from cc_reporting.models.teleopti.schedules import (
+    interval_reports_job,
+    kpi_daily_job,
+    teleopti_agent_performance_job,
+)
 from cc_reporting.partitions import PARTITION_KEY_FORMAT
 from cc_reporting.settings import load_settings
 
 MAX_EVENTS_PER_TICK = 200
+DAY_FORMAT = "%Y-%m-%d"
 
 
-def contiguous_ranges(keys: list[str], minutes: int) -> list[tuple[str, str]]:
+def contiguous_ranges(keys, minutes: int, fmt: str = PARTITION_KEY_FORMAT) -> list[tuple[str, str]]:
     """Group sorted partition keys into runs of consecutive intervals: one Dagster run per range."""
-    starts = sorted({datetime.strptime(k, PARTITION_KEY_FORMAT) for k in keys})
+    starts = sorted({datetime.strptime(k, fmt) for k in keys})
     ranges: list[tuple[datetime, datetime]] = []
     for start in starts:
         if ranges and start - ranges[-1][1] == timedelta(minutes=minutes):
             ranges[-1] = (ranges[-1][0], start)
         else:
             ranges.append((start, start))
-    return [(a.strftime(PARTITION_KEY_FORMAT), b.strftime(PARTITION_KEY_FORMAT)) for a, b in ranges]
+    return [(a.strftime(fmt), b.strftime(fmt)) for a, b in ranges]
 
 
 def _touched_since(instance, asset_key: str, after_storage_id: int | None):
@@ -51,31 +57,46 @@ def _delivered_before(instance, asset_key: str, touched: dict[str, int]) -> list
     return [k for k, changed_at in touched.items() if k in latest and latest[k] < changed_at]
 
 
+def _local_days(touched: dict[str, int], tz: str) -> dict[str, int]:
+    """15-minute UTC keys → the local days (`kpi_daily` partitions) they fall on, with the latest change id."""
+    days: dict[str, int] = {}
+    for key, changed_at in touched.items():
+        local = datetime.strptime(key, PARTITION_KEY_FORMAT).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(tz))
+        day = local.strftime(DAY_FORMAT)
+        days[day] = max(days.get(day, 0), changed_at)
+    return days
+
+
 def reopened_run_requests(instance, cursor: dict, now: datetime) -> tuple[list[dg.RunRequest], dict]:
     settings = load_settings()
     horizon = (now - timedelta(days=settings.late_data_days)).replace(tzinfo=None)
-    requests = []
-    plans = [("stg_ctr", teleopti_intervals_job, "teleopti_queue_stats", 15),
-             ("stg_agent_report", teleopti_agent_performance_job, "teleopti_agent_performance", 30)]
-    for source, job, delivered_asset, minutes in plans:
-        touched, last_id = _touched_since(instance, source, cursor.get(source))
+    touched = {}
+    for source in ("stg_ctr", "stg_agent_report"):
+        touched[source], last_id = _touched_since(instance, source, cursor.get(source))
         if last_id is not None:
             cursor[source] = last_id
-        if not touched:
+    # (job, asset whose partitions were delivered, touched keys, minutes per partition, key format)
+    plans = [(interval_reports_job, "teleopti_queue_stats", touched["stg_ctr"], 15, PARTITION_KEY_FORMAT),
+             (teleopti_agent_performance_job, "teleopti_agent_performance", touched["stg_agent_report"], 30,
+              PARTITION_KEY_FORMAT),
+             (kpi_daily_job, "kpi_daily", _local_days(touched["stg_ctr"], settings.report_timezone), 1440,
+              DAY_FORMAT)]
+    requests = []
+    for job, delivered_asset, keys, minutes, fmt in plans:
+        if not keys:
             continue
-        due = [k for k in _delivered_before(instance, delivered_asset, touched)
-               if datetime.strptime(k, PARTITION_KEY_FORMAT) >= horizon]
-        for first, last in contiguous_ranges(due, minutes):
+        due = [k for k in _delivered_before(instance, delivered_asset, keys) if datetime.strptime(k, fmt) >= horizon]
+        for first, last in contiguous_ranges(due, minutes, fmt):
             requests.append(dg.RunRequest(
                 job_name=job.name,
-                run_key=f"late-{source}-{first}-{last}-{last_id}",
+                run_key=f"late-{job.name}-{first}-{last}-{max(keys.values())}",
                 tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last,
-                      "cc_reporting/reason": f"late or updated {source} rows changed delivered intervals",
+                      "cc_reporting/reason": "late or updated staged rows changed delivered partitions",
                       "cc_reporting/reopened_intervals": f"{first} … {last}"}))
     return requests, cursor
 
 
-@dg.sensor(jobs=[teleopti_intervals_job, teleopti_agent_performance_job], minimum_interval_seconds=60,
+@dg.sensor(jobs=[interval_reports_job, teleopti_agent_performance_job, kpi_daily_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Re-computes and re-delivers Teleopti intervals whose contacts or report rows changed.")
 def teleopti_late_data_sensor(context: dg.SensorEvaluationContext):

@@ -15,14 +15,19 @@ from cc_reporting.models.teleopti.assets import (
     teleopti_contacts,
     teleopti_queue_stats,
 )
+from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.settings import load_settings
 
-teleopti_intervals_job = dg.define_asset_job(
-    "teleopti_intervals",
-    selection=dg.AssetSelection.assets(teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts),
+# Everything computed per 15-minute interval: the Teleopti files and the interval KPIs (reconciled in one run).
+interval_reports_job = dg.define_asset_job(
+    "interval_reports",
+    selection=dg.AssetSelection.assets(teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts,
+                                       kpi_interval),
     partitions_def=fifteen_minute_partitions,
 )
+kpi_daily_job = dg.define_asset_job("kpi_daily_job", selection=dg.AssetSelection.assets(kpi_daily))
+analytics_refresh_job = dg.define_asset_job("analytics_refresh", selection=dg.AssetSelection.keys("jar", "car"))
 teleopti_agent_performance_job = dg.define_asset_job(
     "teleopti_agent_performance_job", selection=dg.AssetSelection.assets(teleopti_agent_performance),
     partitions_def=thirty_minute_partitions,
@@ -42,9 +47,9 @@ def due_partition_key(scheduled: datetime, lag_minutes: int, length_minutes: int
     return due_interval_start(scheduled, lag_minutes, length_minutes).strftime(PARTITION_KEY_FORMAT)
 
 
-@dg.schedule(job=teleopti_intervals_job, cron_schedule="10,25,40,55 * * * *", execution_timezone="UTC",
+@dg.schedule(job=interval_reports_job, cron_schedule="10,25,40,55 * * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
-def teleopti_intervals_schedule(context: dg.ScheduleEvaluationContext):
+def interval_reports_schedule(context: dg.ScheduleEvaluationContext):
     key = due_partition_key(context.scheduled_execution_time, load_settings().teleopti_lag_minutes, 15)
     return dg.RunRequest(run_key=f"teleopti-{key}", partition_key=key, tags={"cc_reporting/reason": "scheduled"})
 
@@ -55,3 +60,17 @@ def teleopti_agent_performance_schedule(context: dg.ScheduleEvaluationContext):
     key = due_partition_key(context.scheduled_execution_time, load_settings().agent_report_lag_minutes, 30)
     return dg.RunRequest(run_key=f"agent-performance-{key}", partition_key=key,
                          tags={"cc_reporting/reason": "scheduled"})
+
+
+# The previous local day's KPIs, exports and dashboard, once its last intervals have been delivered.
+kpi_daily_schedule = dg.build_schedule_from_partitioned_job(
+    kpi_daily_job, hour_of_day=1, minute_of_hour=0, default_status=dg.DefaultScheduleStatus.RUNNING)
+
+
+@dg.schedule(job=analytics_refresh_job, cron_schedule="30 0 * * *", execution_timezone="UTC",
+             default_status=dg.DefaultScheduleStatus.RUNNING)
+def analytics_daily_schedule(context: dg.ScheduleEvaluationContext):
+    """Refresh JAR and CAR daily even without new data: the CAR window slides, provisional FCR rows finalize."""
+    as_of = context.scheduled_execution_time.isoformat()
+    config = {"ops": {name: {"config": {"as_of": as_of}} for name in ("jar", "car")}}
+    return dg.RunRequest(run_key=f"analytics-{as_of}", run_config=config, tags={"cc_reporting/reason": "daily"})

@@ -1,0 +1,42 @@
+"""BI exports: Parquet under `CC_EXPORT_DIR/<table>/date=YYYY-MM-DD/<table>.parquet`, one file per partition.
+
+DuckDB writes a temporary file beside the target and `os.replace` swaps it in: a BI tool reading the folder while
+Dagster writes sees the old file or the new one, never half of one (and the warehouse file is never opened by it).
+"""
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+
+def partition_path(export_dir: str, table: str, day: date) -> Path:
+    return Path(export_dir) / table / f"date={day:%Y-%m-%d}" / f"{table}.parquet"
+
+
+def export_partition(con, export_dir: str, table: str, day: date, select_sql: str, params: list | None = None) -> int:
+    """Write `select_sql` (rows of `table` for `day`) as that day's Parquet file; returns the row count."""
+    target = partition_path(export_dir, table, day)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    con.execute(f"COPY ({select_sql}) TO '{tmp.as_posix()}' (FORMAT parquet, COMPRESSION zstd)", params or [])
+    os.replace(tmp, target)
+    return con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()[0]
+
+
+BI_VIEWS = {
+    # Stable names for BI tools that open the warehouse read-only (between Dagster's writes).
+    "bi_jar": "SELECT * FROM jar",
+    "bi_car": "SELECT * FROM car",
+    "bi_kpi_interval": "SELECT * FROM kpi_interval",
+    "bi_kpi_daily": "SELECT * FROM kpi_daily",
+    "bi_teleopti_queue_stats": "SELECT * FROM teleopti_queue_stats",
+}
+
+
+def ensure_bi_views(con) -> None:
+    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    for view, sql in BI_VIEWS.items():
+        source = sql.rsplit(" ", 1)[-1]
+        if source in existing:
+            con.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")

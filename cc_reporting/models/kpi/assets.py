@@ -1,0 +1,97 @@
+"""KPI marts (`kpi_interval` per queue × 15 minutes, `kpi_daily` per local day), their BI exports and dashboard."""
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+
+from cc_reporting.delivery.parquet_exports import ensure_bi_views, export_partition
+from cc_reporting.metadata import markdown_table, table_metadata
+from cc_reporting.models.analytics.jar import ensure_jar_inputs
+from cc_reporting.models.kpi import marts
+from cc_reporting.models.kpi.dashboard import render_dashboard
+from cc_reporting.models.teleopti import interval_stats
+from cc_reporting.partitions import daily_partitions, fifteen_minute_partitions
+from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
+from cc_reporting.settings import load_settings
+from cc_reporting.staging.schema import ensure_staging_tables
+
+_COMMON = dict(group_name="kpi", pool=WAREHOUSE_POOL, backfill_policy=dg.BackfillPolicy.single_run())
+
+
+def _prepare(con, settings) -> None:
+    ensure_staging_tables(con, settings.pii_salt)
+    ensure_jar_inputs(con)
+    interval_stats.ensure_tables(con)
+    marts.ensure_tables(con)
+
+
+@dg.asset(
+    partitions_def=fifteen_minute_partitions, deps=["jar", "teleopti_queue_stats"], kinds={"duckdb"}, **_COMMON,
+    check_specs=[dg.AssetCheckSpec("reconciles_with_teleopti_queue_stats", asset="kpi_interval",
+                                   description="Counts and sums equal the Teleopti queue statistics")],
+    description="KPIs per queue and 15-minute UTC interval (kpis.md), attributed by enqueue time.",
+)
+def kpi_interval(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    settings = load_settings()
+    window = context.partition_time_window
+    with warehouse.connect() as con:
+        _prepare(con, settings)
+        con.execute("BEGIN TRANSACTION")
+        rows = marts.build_kpi_interval(con, settings, window.start, window.end)
+        con.execute("COMMIT")
+        mismatches = marts.kpi_vs_teleopti_mismatches(con, window.start, window.end)
+        metadata = {"rows_in_window": rows,
+                    "queued_legs_without_queue_time": marts.null_queue_time_legs(con, window.start, window.end),
+                    **table_metadata(con, "kpi_interval",
+                                     "SELECT interval_key, queue_name, queued, answered, abandoned, service_level, "
+                                     "asa_s, aht_s FROM kpi_interval WHERE interval_start >= ? ORDER BY 1, 2 LIMIT 5",
+                                     params=[window.start.replace(tzinfo=None)])}
+    yield dg.MaterializeResult(metadata=metadata)
+    yield dg.AssetCheckResult(
+        check_name="reconciles_with_teleopti_queue_stats", passed=not mismatches,
+        metadata={"mismatches": len(mismatches), "examples": dg.MetadataValue.md(markdown_table(
+            list(mismatches[0]) if mismatches else ["-"], [list(m.values()) for m in mismatches[:10]]))})
+
+
+def _days(context) -> list[date]:
+    return [datetime.strptime(k, "%Y-%m-%d").date() for k in context.partition_keys]
+
+
+@dg.asset(
+    partitions_def=daily_partitions, deps=["jar", "kpi_interval"], kinds={"duckdb", "parquet", "html"}, **_COMMON,
+    description="KPIs per queue × day and channel × day (CC_REPORT_TIMEZONE), their Parquet exports and the "
+                "day's HTML dashboard.",
+)
+def kpi_daily(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    settings = load_settings()
+    days = _days(context)
+    tz = settings.report_timezone.replace("'", "''")
+    exported, dashboards = {}, []
+    with warehouse.connect() as con:
+        _prepare(con, settings)
+        con.execute("BEGIN TRANSACTION")
+        rows = marts.build_kpi_daily(con, settings, days)
+        con.execute("COMMIT")
+        ensure_bi_views(con)
+        for day in days:
+            exported[f"kpi_daily {day}"] = export_partition(
+                con, settings.export_dir, "kpi_daily", day, "SELECT * FROM kpi_daily WHERE day = ?", [day])
+            exported[f"kpi_interval {day}"] = export_partition(
+                con, settings.export_dir, "kpi_interval", day,
+                "SELECT * FROM kpi_interval WHERE CAST(interval_start_local AS DATE) = ?", [day])
+            exported[f"jar {day}"] = export_partition(
+                con, settings.export_dir, "jar", day,
+                f"""SELECT * FROM jar WHERE CAST(timezone('{tz}', "SessionStartTime"::TIMESTAMPTZ) AS DATE) = ?""",
+                [day])
+            dashboards.append(render_dashboard(con, settings, day, Path(settings.export_dir) / "dashboard"))
+        metadata = {"rows_for_days": rows, "days": len(days),
+                    "exported_rows": dg.MetadataValue.json(exported),
+                    "dashboard": dg.MetadataValue.path(str(dashboards[-1].resolve())),
+                    "dashboard_url": dg.MetadataValue.url(dashboards[-1].resolve().as_uri()),
+                    **table_metadata(con, "kpi_daily",
+                                     "SELECT day, grain, coalesce(queue_name, channel) AS name, queued, answered, "
+                                     "service_level, aht_s, fcr_rate FROM kpi_daily ORDER BY day DESC, 2, 3 LIMIT 8")}
+    return dg.MaterializeResult(metadata=metadata)
+
+
+kpi_assets = [kpi_interval, kpi_daily]
