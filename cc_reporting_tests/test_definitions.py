@@ -36,6 +36,10 @@ def test_instance_config_puts_writers_in_a_pool_of_one():
 def test_every_schedule_evaluates_one_tick():
     from datetime import datetime, timezone
 
-    for schedule in defs.schedules:
-        context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 1, 5, 9, 50, tzinfo=timezone.utc))
-        assert isinstance(schedule(context), dg.RunRequest), schedule.name
+    schedules = defs.get_repository_def().schedule_defs
+    assert len(schedules) == 4
+    for schedule in schedules:
+        context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 1, 5, 9, 50, tzinfo=timezone.utc),
+                                            repository_def=defs.get_repository_def())
+        requests = schedule.evaluate_tick(context).run_requests
+        assert len(requests) == 1 and isinstance(requests[0], dg.RunRequest), schedule.name

@@ -68,7 +68,7 @@ def car(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Wareho
         con.execute("COMMIT")
         ensure_bi_views(con)
         columns = ", ".join(f'"{c}"' for c in car_export_columns(settings.car_export_sensitive))
-        exported = export_partition(con, settings.export_dir, "car", as_of.date(), f"SELECT {columns} FROM car")
+        exported = export_partition(con, settings.export_dir, "car", as_of.date(), f'SELECT {columns} FROM car ORDER BY "Cust_ID"')
         metadata = {**_scalar_metadata(stats), "exported_rows": exported,
                     "export_includes_sensitive": settings.car_export_sensitive,
                     **table_metadata(con, "car", 'SELECT "Cust_ID", in_crm, "CommonChannels", "Device", '

@@ -75,13 +75,16 @@ def kpi_daily(context: dg.AssetExecutionContext, warehouse: Warehouse):
         ensure_bi_views(con)
         for day in days:
             exported[f"kpi_daily {day}"] = export_partition(
-                con, settings.export_dir, "kpi_daily", day, "SELECT * FROM kpi_daily WHERE day = ?", [day])
+                con, settings.export_dir, "kpi_daily", day,
+                "SELECT * FROM kpi_daily WHERE day = ? ORDER BY grain, queue_id, channel", [day])
             exported[f"kpi_interval {day}"] = export_partition(
                 con, settings.export_dir, "kpi_interval", day,
-                "SELECT * FROM kpi_interval WHERE CAST(interval_start_local AS DATE) = ?", [day])
+                "SELECT * FROM kpi_interval WHERE CAST(interval_start_local AS DATE) = ? "
+                "ORDER BY interval_start, queue_id", [day])
             exported[f"jar {day}"] = export_partition(
                 con, settings.export_dir, "jar", day,
-                f"""SELECT * FROM jar WHERE CAST(timezone('{tz}', "SessionStartTime"::TIMESTAMPTZ) AS DATE) = ?""",
+                f"""SELECT * FROM jar WHERE CAST(timezone('{tz}', "SessionStartTime"::TIMESTAMPTZ) AS DATE) = ?
+                    ORDER BY "SessionStartTime", "SessionId" """,
                 [day])
             dashboards.append(render_dashboard(con, settings, day, Path(settings.export_dir) / "dashboard"))
         metadata = {"rows_for_days": rows, "days": len(days),
