@@ -37,6 +37,8 @@ class Settings:
     agent_report_lag_minutes: int
     sl_target: float
     max_occupancy: float | None
+    rta_dir: str
+    rta_push_url: str | None
 
     @property
     def pii_salt(self) -> str:
@@ -75,4 +77,6 @@ def load_settings() -> Settings:
         agent_report_lag_minutes=int(env("CC_AGENT_REPORT_LAG_MINUTES", "20")),
         sl_target=float(env("CC_SL_TARGET", "0.80")),
         max_occupancy=float(env("CC_MAX_OCCUPANCY")) if env("CC_MAX_OCCUPANCY") else None,
+        rta_dir=env("CC_RTA_DIR", "data/rta"),
+        rta_push_url=env("CC_RTA_PUSH_URL") or None,
     )

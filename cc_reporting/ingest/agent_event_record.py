@@ -1,0 +1,83 @@
+"""One Amazon Connect agent event, normalised: the row of the RTA state log and of every agent-state model.
+
+The shape is the contract between the RTA sensor (which writes the log) and the agent-state intervals (which read
+it): connect-formats.md §3, with the rules decided there — `AgentStatus.Type` derived from the name when absent,
+`AgentHierarchyGroups`/`HierarchyGroups` both accepted, timestamps parsed leniently.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+# Fields of a normalised event, in log order.
+FIELDS = (
+    "event_id", "event_type", "event_ts", "agent_arn", "agent_id", "username", "first_name", "last_name",
+    "status_name", "status_type", "status_start_ts", "contact_states", "contact_ids", "routing_profile_id",
+    "inbound_queue_ids", "shard_id", "sequence_number",
+)
+
+
+class MalformedEvent(ValueError):
+    """An event this project cannot use (counted and skipped, never fatal)."""
+
+
+def _tail(arn) -> str | None:
+    return arn.rsplit("/", 1)[-1] if isinstance(arn, str) and arn else None
+
+
+def parse_event_time(value) -> datetime:
+    """`2026-01-05T09:05:02.123Z`, with or without milliseconds or a `Z` (lenient, as the spec asks)."""
+    if not isinstance(value, str) or not value:
+        raise MalformedEvent(f"EventTimestamp is not a timestamp: {value!r}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise MalformedEvent(f"EventTimestamp is not a timestamp: {value!r}") from exc
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def status_type(status: dict | None) -> str | None:
+    """ROUTABLE / CUSTOM / OFFLINE; older events lack `Type`: Available → ROUTABLE, Offline → OFFLINE, else CUSTOM."""
+    if not status:
+        return None
+    declared = status.get("Type")
+    if isinstance(declared, str) and declared:
+        return declared.upper()
+    name = (status.get("Name") or "").strip().lower()
+    return "ROUTABLE" if name == "available" else "OFFLINE" if name == "offline" else "CUSTOM"
+
+
+def normalize_event(raw, shard_id: str, sequence_number: str) -> dict:
+    """The normalised form of one raw event (a dict decoded from the stream); raises MalformedEvent."""
+    if not isinstance(raw, dict):
+        raise MalformedEvent("event is not a JSON object")
+    event_id, event_type, agent_arn = raw.get("EventId"), raw.get("EventType"), raw.get("AgentARN")
+    if not (isinstance(event_id, str) and event_id and isinstance(event_type, str) and isinstance(agent_arn, str)):
+        raise MalformedEvent("EventId, EventType or AgentARN missing")
+    snapshot = raw.get("CurrentAgentSnapshot") or {}
+    if not isinstance(snapshot, dict):
+        raise MalformedEvent("CurrentAgentSnapshot is not an object")
+    status = snapshot.get("AgentStatus") or None
+    config = snapshot.get("Configuration") or {}
+    profile = config.get("RoutingProfile") or {}
+    contacts = [c for c in (snapshot.get("Contacts") or []) if isinstance(c, dict)]
+    return {
+        "event_id": event_id,
+        "event_type": event_type.upper(),
+        "event_ts": parse_event_time(raw.get("EventTimestamp")).isoformat(timespec="milliseconds"),
+        "agent_arn": agent_arn,
+        "agent_id": _tail(agent_arn),
+        "username": config.get("Username"),
+        "first_name": config.get("FirstName"),
+        "last_name": config.get("LastName"),
+        "status_name": status.get("Name") if status else None,
+        "status_type": status_type(status),
+        "status_start_ts": status.get("StartTimestamp") if status else None,
+        "contact_states": [str(c.get("State") or "").upper() for c in contacts],
+        "contact_ids": [c.get("ContactId") for c in contacts],
+        "routing_profile_id": _tail(profile.get("ARN")),
+        "inbound_queue_ids": [q for q in (_tail(x.get("ARN")) for x in (profile.get("InboundQueues") or [])
+                                          if isinstance(x, dict)) if q],
+        "shard_id": shard_id,
+        "sequence_number": sequence_number,
+    }
