@@ -43,3 +43,12 @@ def test_every_schedule_evaluates_one_tick():
                                             repository_def=defs.get_repository_def())
         requests = schedule.evaluate_tick(context).run_requests
         assert len(requests) == 1 and isinstance(requests[0], dg.RunRequest), schedule.name
+
+
+def test_every_asset_that_writes_the_warehouse_is_in_the_single_writer_pool():
+    from cc_reporting.resources.warehouse import WAREHOUSE_POOL
+
+    writers = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and "warehouse" in a.required_resource_keys]
+    assert len(writers) >= 12
+    assert {a.key.to_user_string(): a.op.pool for a in writers} == {
+        a.key.to_user_string(): WAREHOUSE_POOL for a in writers}
