@@ -102,7 +102,8 @@ def jsonl(*lines) -> bytes:
 
 
 def channel_object(key="channels/webchat/2026/01/05/s1.jsonl", modified=None, size=0) -> LandingObject:
-    return LandingObject(key=key, etag="e", size=size, last_modified=modified or datetime(2026, 1, 5, 10, tzinfo=timezone.utc))
+    return LandingObject(key=key, etag="e", size=size,
+                         last_modified=modified or datetime(2026, 1, 5, 10, tzinfo=timezone.utc))
 
 
 def stage_sessions(con, *sessions, key="channels/webchat/2026/01/05/s1.jsonl", modified=None):
@@ -213,7 +214,8 @@ def synthetic_legs(con, n: int, start_id: int = 0):
                CASE WHEN i % 10 = 1 THEN 'TRANSFER' WHEN i % 50 = 7 THEN 'CALLBACK' ELSE 'INBOUND' END
                    AS initiation_method,
                t0 AS initiation_ts, t0 + INTERVAL 200 SECOND AS disconnect_ts, t0 + INTERVAL 1 HOUR AS last_update_ts,
-               'q' || (h % 9) AS queue_id, t0 + INTERVAL 30 SECOND AS enqueue_ts, CAST(h % 60 AS INTEGER) AS queue_duration,
+               'q' || (h % 9) AS queue_id, t0 + INTERVAL 30 SECOND AS enqueue_ts,
+               CAST(h % 60 AS INTEGER) AS queue_duration,
                CASE WHEN h % 3 > 0 THEN t0 + INTERVAL 90 SECOND END AS agent_connected_ts,
                CASE WHEN h % 3 > 0 THEN 'agent' || (h % 500) END AS agent_username,
                sha256('p' || (h % 50000)) AS customer_phone_hash,

@@ -76,7 +76,8 @@ def test_fields_are_typed_trimmed_and_source_is_the_folder(con):
     assert parsed.error is None
     row = staged(con)["n1"]
     assert (row["source"], row["started_at"], row["ended_at"]) == \
-        ("nlu", datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc), datetime(2026, 1, 5, 9, 30, 0, 250000, tzinfo=timezone.utc))
+        ("nlu", datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc),
+         datetime(2026, 1, 5, 9, 30, 0, 250000, tzinfo=timezone.utc))
     assert (row["bot_started_at"], row["customer_id"], row["resolved"], row["handed_off_to"], row["device"],
             row["universal_session_id"]) == (None, None, True, None, "DESKTOP", "42")
 

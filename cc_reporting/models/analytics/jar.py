@@ -12,8 +12,9 @@ full rebuild with the same inputs and `as_of`. From the changed ids (the *seeds*
    the external next contact);
 4. then IsResolved of the same customers' other rows that end within N days before a start of an affected
    session (old or new start) is recomputed in place, and IsResolvedFinal of every row is brought up to `as_of`.
-What the previous refresh was built from (CRM phone map, callback roots, settings) is kept in small `jar_*`
-tables so the next one can tell what changed.
+What the previous refresh was built from (CRM phone map, callback roots, settings, staging watermark) is kept
+in small `jar_*` tables so the next one can tell what changed. Usual call, after staging in the same run:
+`refresh_jar_pending(con, settings, as_of)` (a full rebuild the first time, incremental afterwards).
 """
 from __future__ import annotations
 
@@ -51,30 +52,46 @@ def ensure_jar_inputs(con) -> None:
     ensure_jar_tables(con)
 
 
-def pending_session_ids(con) -> list[str] | None:
-    """Ids staged or changed since the last refresh; None when the JAR was never built (a full rebuild)."""
+_STAGED_THROUGH = """SELECT max(t) FROM (SELECT max(ingested_at) AS t FROM stg_ctr
+                                        UNION ALL SELECT max(ingested_at) FROM stg_channel_session)"""
+
+
+def _pending(con) -> tuple[list[str] | None, datetime | None]:
+    """(ids staged after the last refresh's watermark up to now, the new watermark)."""
     ensure_jar_inputs(con)
+    through = con.execute(_STAGED_THROUGH).fetchone()[0]
     state = con.execute("SELECT staged_through FROM jar_refresh_state").fetchone()
     if state is None:
-        return None
+        return None, through
     rows = con.execute(
         """SELECT contact_id FROM stg_ctr WHERE ingested_at > coalesce($t, '-infinity'::TIMESTAMPTZ)
-           UNION SELECT session_id FROM stg_channel_session WHERE ingested_at > coalesce($t, '-infinity'::TIMESTAMPTZ)""",
-        {"t": state[0]},
+                                            AND ingested_at <= $through
+           UNION
+           SELECT session_id FROM stg_channel_session WHERE ingested_at > coalesce($t, '-infinity'::TIMESTAMPTZ)
+                                                        AND ingested_at <= $through""",
+        {"t": state[0], "through": through},
     ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in rows], through
+
+
+def pending_session_ids(con) -> list[str] | None:
+    """Ids staged or changed since the last refresh; None when the JAR was never built (a full rebuild)."""
+    return _pending(con)[0]
 
 
 def refresh_jar_pending(con, settings, as_of: datetime, mapping: JarMapping | None = None) -> dict:
     """Refresh with whatever staging changed since the last refresh (incremental once the JAR exists)."""
-    return refresh_jar(con, settings, as_of, pending_session_ids(con), mapping)
+    ids, through = _pending(con)
+    return refresh_jar(con, settings, as_of, ids, mapping, staged_through=through)
 
 
 def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] | None = None,
-                mapping: JarMapping | None = None) -> dict:
+                mapping: JarMapping | None = None, *, staged_through: datetime | None = None) -> dict:
     """Bring `jar` up to date as of `as_of`; None = full rebuild. Returns metadata counts (car-jar.md §7).
 
-    Runs its own transaction: call it outside one. A changed mapping or setting forces a full rebuild."""
+    Runs its own transaction: call it outside one. A changed mapping or setting forces a full rebuild.
+    `staged_through`: the staging watermark the changed ids cover (default: all staged when the refresh
+    starts); the next `pending_session_ids` starts after it."""
     mapping = mapping or load_jar_mapping()
     ensure_jar_inputs(con)
     cfg = config_hash(mapping, settings)
@@ -82,6 +99,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
     params = {"as_of": _utc_naive(as_of)}
     con.execute("BEGIN TRANSACTION")
     try:
+        if staged_through is None:
+            staged_through = con.execute(_STAGED_THROUGH).fetchone()[0]
         state = con.execute("SELECT config_hash FROM jar_refresh_state").fetchone()
         full = changed_session_ids is None or state is None or state[0] != cfg
         stats: dict = {"mode": "full" if full else "incremental",
@@ -132,7 +151,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 UPDATE jar SET "IsResolvedFinal" = {_final(n)}
                 WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({n}) DAY)
                   AND "IsResolvedFinal" IS DISTINCT FROM {_final(n)}""", params).fetchone()[0]
-        _save_state(con, full, cfg, params["as_of"])
+        _save_state(con, full, cfg, params["as_of"], staged_through)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -210,7 +229,7 @@ def _affected_customers(con, fcr_days: int) -> None:
         FROM starts WHERE cust IS NOT NULL GROUP BY cust""")
 
 
-def _save_state(con, full: bool, cfg: str, as_of: datetime) -> None:
+def _save_state(con, full: bool, cfg: str, as_of: datetime, staged_through) -> None:
     """Remember what this refresh was built from: the next refresh diffs against it."""
     if full:
         con.execute("DELETE FROM jar_phone_map")
@@ -224,9 +243,6 @@ def _save_state(con, full: bool, cfg: str, as_of: datetime) -> None:
         con.execute("DELETE FROM jar_callback_root WHERE contact_id IN (SELECT id FROM _jar_cb_changed)")
         con.execute("""INSERT INTO jar_callback_root SELECT contact_id, root FROM _jar_cb_root
                        WHERE contact_id IN (SELECT id FROM _jar_cb_changed)""")
-    staged_through = con.execute(
-        """SELECT max(t) FROM (SELECT max(ingested_at) AS t FROM stg_ctr
-                               UNION ALL SELECT max(ingested_at) FROM stg_channel_session)""").fetchone()[0]
     con.execute("DELETE FROM jar_refresh_state")
     con.execute("INSERT INTO jar_refresh_state VALUES (?, ?, ?, now())", [cfg, as_of, staged_through])
 

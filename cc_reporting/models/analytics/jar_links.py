@@ -25,7 +25,8 @@ def build_callback_roots(con) -> int:
         SELECT c.contact_id, coalesce(p.root_contact_id, c.previous_contact_id) AS step
         FROM stg_ctr c LEFT JOIN stg_ctr p ON p.contact_id = c.previous_contact_id
         WHERE c.initiation_method = 'CALLBACK' AND c.previous_contact_id IS NOT NULL""")
-    con.execute("CREATE OR REPLACE TEMP TABLE _jar_cb_root AS SELECT contact_id, step AS root, 1 AS hops FROM _jar_cb_step")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _jar_cb_root AS SELECT contact_id, step AS root, 1 AS hops FROM _jar_cb_step")
     passes = 0
     while passes < MAX_CALLBACK_HOPS - 1:
         updated = con.execute(f"""

@@ -15,7 +15,8 @@ from cc_reporting.models.teleopti import rules as R
 
 # Every rule below that Teleopti also uses comes from teleopti/rules.py, so the JAR's flags and the Teleopti
 # queue statistics cannot drift apart. The expressions use stg_ctr's bare column names.
-CHANNEL_TYPE = f"(CASE WHEN channel = 'VOICE' AND NOT {R.IS_QUEUED} AND NOT {R.IS_ANSWERED} THEN 'IVR' ELSE channel END)"
+CHANNEL_TYPE = (f"(CASE WHEN channel = 'VOICE' AND NOT {R.IS_QUEUED} AND NOT {R.IS_ANSWERED} THEN 'IVR' "
+                "ELSE channel END)")
 HAS_AGENT = "(agent_connected_ts IS NOT NULL OR agent_username IS NOT NULL OR agent_id IS NOT NULL)"
 
 HELPER_COLUMNS = "next_contact_id VARCHAR, channel VARCHAR, invalid_attrs VARCHAR[]"
@@ -38,8 +39,16 @@ def flag(condition: str) -> str:
 def create_base_table(con) -> None:
     # Explicit DDL, not `CREATE TABLE AS ... LIMIT 0`: in DuckDB 2.0 a table created empty by CTAS inside a
     # transaction and then filled with a large INSERT returns no rows to GROUP BY and joins.
-    columns = ", ".join(f'"{name}" {sql_type.replace(" NOT NULL", "")}' for name, sql_type in SEED_COLUMNS + EXTRA_COLUMNS)
+    columns = ", ".join(f'"{name}" {sql_type.replace(" NOT NULL", "")}'
+                        for name, sql_type in SEED_COLUMNS + EXTRA_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _jar_base ({columns}, {HELPER_COLUMNS})")
+
+
+# The stg_ctr columns the JAR reads (not `s.*`: a scan reads every column it projects, for every row).
+LEG_COLUMNS = ("contact_id, previous_contact_id, next_contact_id, root_contact_id, channel, initiation_method, "
+               "initiation_ts, disconnect_ts, disconnect_reason, transfer_completed_ts, agent_id, agent_username, "
+               "agent_connected_ts, agent_interaction_duration, customer_hold_duration, acw_start_ts, acw_end_ts, "
+               "acw_duration, queue_id, queue_name, enqueue_ts, queue_duration, customer_phone_hash")
 
 
 def _scope_filter(column: str, scope: str | None) -> str:
@@ -49,19 +58,24 @@ def _scope_filter(column: str, scope: str | None) -> str:
 def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> None:
     """One row per staged leg in scope."""
     usid_pos = mapping.index("universal_session_id")
+    # In scope: find the rows by their id first (one narrow column), then read the wide ones only for those.
+    where = (f"WHERE s.rowid IN (SELECT rowid FROM stg_ctr WHERE contact_id IN (SELECT id FROM {scope}))"
+             if scope else "")
     # 1. The legs, their attributes parsed once, and their chain root (through callbacks, see jar_links).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_legs AS
-        SELECT s.* EXCLUDE (attributes, record_hash, source_key, ingested_at),
+        SELECT {', '.join('s.' + c for c in LEG_COLUMNS.split(', '))},
+               {', '.join(f's.hierarchy_level{n}' for n in sorted({mapping.department_level, mapping.team_level}))},
                {attribute_list_sql(mapping, 's.attributes')} AS av,
                coalesce(cb.root, s.root_contact_id) AS chain_root
         FROM stg_ctr s LEFT JOIN _jar_cb_root cb ON cb.contact_id = s.root_contact_id
-        {_scope_filter('s.contact_id', scope)}""")
+        {where}""")
     # 2. The root row's universal session id, for legs without their own: a chain never splits.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_root_usid AS
         SELECT contact_id, {attribute_list_sql(mapping)}[{usid_pos}] AS usid FROM stg_ctr
-        WHERE contact_id IN (SELECT chain_root FROM _jar_legs WHERE av[{usid_pos}] IS NULL AND chain_root <> contact_id)""")
+        WHERE contact_id IN (SELECT chain_root FROM _jar_legs
+                             WHERE av[{usid_pos}] IS NULL AND chain_root <> contact_id)""")
     a = lambda key: attr(mapping, key)  # noqa: E731
     b = lambda key: attr_bool(mapping, key)  # noqa: E731
     # absent -> false; present -> true/false, or null when invalid
