@@ -51,7 +51,7 @@ def cmd_demo(args) -> int:
         return 2
     # A fresh day: the demo owns the local data folders and starts from nothing.
     for folder in (settings.landing_uri, Path(settings.warehouse_path).parent, settings.export_dir,
-                   settings.teleopti_outbox, settings.agent_events):
+                   settings.teleopti_outbox, settings.agent_events, settings.rta_dir):
         shutil.rmtree(folder, ignore_errors=True)
     day = (datetime.now(timezone.utc) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     print(f"simulating {args.agents} agents on {day:%Y-%m-%d} (UTC) ...")

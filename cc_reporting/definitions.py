@@ -1,7 +1,9 @@
 """The Dagster code location: every asset, check, sensor and schedule of the project, assembled."""
 import dagster as dg
 
+from cc_reporting.ingest.rta_sensor import rta_agent_state_spec, rta_sensors
 from cc_reporting.ingest.sensors import ingest_jobs, landing_sensors
+from cc_reporting.models.agent_state.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import analytics_assets
 from cc_reporting.models.kpi.assets import kpi_assets
 from cc_reporting.models.teleopti.assets import teleopti_assets
@@ -11,10 +13,11 @@ from cc_reporting.resources import build_resources
 from cc_reporting.staging.assets import staging_assets
 
 defs = dg.Definitions(
-    assets=[*staging_assets, *teleopti_assets, *analytics_assets, *kpi_assets],
+    assets=[*staging_assets, rta_agent_state_spec, agent_state_intervals, *teleopti_assets, *analytics_assets,
+            *kpi_assets],
     jobs=[*ingest_jobs, S.interval_reports_job, S.teleopti_agent_performance_job, S.kpi_daily_job,
           S.analytics_refresh_job],
-    sensors=[*landing_sensors, teleopti_late_data_sensor],
+    sensors=[*landing_sensors, teleopti_late_data_sensor, *rta_sensors],
     schedules=[S.interval_reports_schedule, S.teleopti_agent_performance_schedule, S.kpi_daily_schedule,
                S.analytics_daily_schedule],
     resources=build_resources(),

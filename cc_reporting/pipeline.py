@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from tqdm import tqdm
 
+from cc_reporting.models.agent_state.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import car, jar
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
@@ -32,6 +33,7 @@ class RunResult:
     failures: list[str] = field(default_factory=list)
     window: tuple[datetime, datetime] | None = None
     kpi_lines: list[str] = field(default_factory=list)
+    agent_events: int = 0
 
     def summary_text(self) -> str:
         settings = load_settings()
@@ -43,6 +45,9 @@ class RunResult:
         for table, rows in self.tables.items():
             lines.append(f"    {table:<28}{rows:>10,} rows")
         lines.append(f"  landing     {settings.landing_uri} (quarantine/ holds unreadable input)")
+        if self.agent_events:
+            lines.append(f"  RTA         {settings.rta_dir} ({self.agent_events:,} agent events; "
+                         f"wallboard {Path(settings.rta_dir).resolve() / 'wallboard.html'})")
         outbox = Path(settings.teleopti_outbox)
         if outbox.exists():
             lines.append(f"  Teleopti    {outbox}")
@@ -61,6 +66,28 @@ class RunResult:
 
 # The progress bar and summary speak for the run; Dagster's step log stays in the UI (warnings still print).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
+    """Bring the RTA state log up to date from the agent-event source, as the rta_sensor does tick by tick.
+
+    A command-line run has no sensor daemon; the log files are named by their starting positions, so re-reading
+    the same events rewrites the same files (idempotent). Reads are bounded to 24 hours back from the window."""
+    from cc_reporting.ingest.agent_events import open_source
+    from cc_reporting.ingest.rta_sensor import run_tick
+
+    settings = load_settings()
+    if not settings.agent_events.startswith("kinesis://") and not Path(settings.agent_events).exists():
+        return 0
+    horizon = (start + timedelta(hours=24)) if start else datetime.now(timezone.utc)
+    source = open_source(settings.agent_events, settings.aws_endpoint_url, now=lambda: horizon)
+    cursor, total = None, 0
+    now_ms = int((end or datetime.now(timezone.utc)).timestamp() * 1000)
+    while True:
+        outcome = run_tick(cursor, source, settings.rta_dir, now_ms=now_ms, max_records=50_000)
+        cursor, total = outcome.cursor, total + outcome.stats.read
+        if outcome.stats.read == 0:
+            return total
 
 
 def _instance() -> dg.DagsterInstance:
@@ -110,15 +137,16 @@ def _steps(start: datetime, end: datetime):
     """(label, assets, tags) of the partitioned steps, each one single run over the window."""
     fifteen, thirty = _range_tags(start, end, 15), _range_tags(start, end, 30)
     if fifteen:
-        yield "15-minute intervals (Teleopti, KPIs)", [teleopti_queue_stats, teleopti_agent_queue_stats,
-                                                       teleopti_contacts, kpi_interval], fifteen
+        yield "15-minute intervals (agent state, Teleopti, KPIs)", [
+            agent_state_intervals, teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts, kpi_interval
+        ], fifteen
     if thirty:
         yield "Teleopti agent performance", [teleopti_agent_performance], thirty
     if fifteen:
         yield "daily KPIs, exports, dashboard", [kpi_daily], _day_tags(start, end)
 
 
-USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger")
+USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger", "agent_state_intervals")
 
 
 def table_counts(resources) -> dict[str, int]:
@@ -169,7 +197,7 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
     result = RunResult()
-    with _instance() as instance, tqdm(total=8, desc="cc-reporting run", unit="step", disable=not progress) as bar:
+    with _instance() as instance, tqdm(total=9, desc="cc-reporting run", unit="step", disable=not progress) as bar:
         def step(label, assets, tags=None, config=None):
             bar.set_postfix_str(label)
             outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
@@ -183,6 +211,10 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
 
         ok = (step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
               and step("stage channel sessions", [stg_channel_session]) and step("stage CRM", [stg_crm_customer]))
+        if ok:
+            bar.set_postfix_str("agent events → RTA state log")
+            result.agent_events = drain_agent_events(start, end)
+            bar.update(1)
         as_of = {"as_of": end.isoformat()} if end else {}
         ok = ok and step("JAR and CAR", [jar, car],
                          config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})

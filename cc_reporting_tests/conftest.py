@@ -28,6 +28,7 @@ def _isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CC_EXPORT_DIR", str(tmp_path / "exports"))
     monkeypatch.setenv("CC_TELEOPTI_OUTBOX", str(tmp_path / "outbox"))
     monkeypatch.setenv("CC_AGENT_EVENTS", str(tmp_path / "landing" / "agent-events"))
+    monkeypatch.setenv("CC_RTA_DIR", str(tmp_path / "rta"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 
 

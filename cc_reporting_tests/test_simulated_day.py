@@ -20,7 +20,8 @@ END = datetime(2026, 1, 6, tzinfo=timezone.utc)
 def day_env(base: Path) -> dict:
     return {"CC_PII_SALT": "sim-salt", "CC_DATA_DIR": str(base / "data"), "CC_LANDING_URI": str(base / "landing"),
             "CC_WAREHOUSE_PATH": str(base / "warehouse" / "cc.duckdb"), "CC_EXPORT_DIR": str(base / "exports"),
-            "CC_TELEOPTI_OUTBOX": str(base / "outbox"), "CC_AGENT_EVENTS": str(base / "landing" / "agent-events")}
+            "CC_TELEOPTI_OUTBOX": str(base / "outbox"), "CC_AGENT_EVENTS": str(base / "landing" / "agent-events"),
+            "CC_RTA_DIR": str(base / "rta")}
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +80,24 @@ def test_simulated_day_teleopti_files_reconcile_with_staging(simulated_day):
     contact_rows = sum(len(p.read_text().splitlines()) - 1 for p in (outbox / "contacts").glob("*.csv"))
     assert contact_rows == query(wh, """SELECT count(*) FROM stg_ctr
         WHERE coalesce(enqueue_ts, initiation_ts) >= ? AND coalesce(enqueue_ts, initiation_ts) < ?""", [DAY, END])[0][0]
-    online = sum(int(line.split(";")[5]) for p in (outbox / "agent_performance").glob("*.csv")
-                 for line in p.read_text().splitlines())
-    assert online == query(wh, "SELECT sum(online_s) FROM stg_agent_report WHERE interval_start >= ? AND "
-                               "interval_start < ?", [DAY, END])[0][0]
+    file_rows = sum(len(p.read_text().splitlines()) for p in (outbox / "agent_performance").glob("*.csv"))
+    assert file_rows == query(wh, "SELECT count(*) FROM teleopti_agent_performance")[0][0]
+
+
+def test_simulated_agent_performance_comes_from_agent_events_and_matches_the_report(simulated_day):
+    """Events cover the whole simulated day, so every row is computed from the state timeline at 15 minutes; the
+    two 15-minute rows of each agent and half hour add up to the report's 30-minute row within 2 s (rounding)."""
+    _, resources, _ = simulated_day
+    wh = resources["warehouse"]
+    assert query(wh, "SELECT DISTINCT source FROM teleopti_agent_performance") == [("agent events",)]
+    worst = query(wh, """
+        WITH perf AS (SELECT agent_id, time_bucket(INTERVAL 30 MINUTE, interval_start) AS half_hour,
+                             sum(tot_work_dur) AS online, sum(pause_dur) AS pause, sum(wait_dur) AS idle
+                      FROM teleopti_agent_performance GROUP BY ALL)
+        SELECT max(abs(p.online - r.online_s)), max(abs(p.pause - coalesce(r.non_productive_s, 0))),
+               max(abs(p.idle - r.idle_s)), count(*)
+        FROM perf p JOIN stg_agent_report r ON r.agent_username = p.agent_id AND r.interval_start = p.half_hour""")[0]
+    assert worst[3] > 100 and max(worst[:3]) <= 2, worst
 
 
 def test_simulated_day_analytics_cover_every_leg_session_and_customer(simulated_day):

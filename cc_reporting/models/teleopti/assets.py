@@ -55,6 +55,10 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
             "window_preview": dg.MetadataValue.md(markdown_table(names, preview.fetchall())),
             **{k: v for k, v in table_metadata(con, kind.table).items() if k != "preview"},
         }
+        if kind is F.AGENT_PERFORMANCE:
+            metadata["rows_by_source"] = dg.MetadataValue.json(dict(con.execute(
+                "SELECT source, count(*) FROM teleopti_agent_performance WHERE interval_start >= ? "
+                "AND interval_start < ? GROUP BY 1 ORDER BY 1", [start, end]).fetchall()))
         checks = list(extra_checks(con, start, end, settings)) if extra_checks else []
         metadata.update(deliver_written_files(con, written, sftp))
     metadata["outbox"] = dg.MetadataValue.path(str(F.Path(settings.teleopti_outbox) / kind.kind))
@@ -85,7 +89,7 @@ def _queue_stats_checks(con, start, end, settings):
 
 
 @dg.asset(
-    partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
+    partitions_def=fifteen_minute_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
     check_specs=[
         dg.AssetCheckSpec("offered_equals_outcomes", asset="teleopti_queue_stats",
                           description="offered + overflow in = answered + abandoned + left by transfer/callback"),
@@ -101,7 +105,7 @@ def teleopti_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse
     yield from _materialize(context, warehouse, teleopti_sftp, build, F.QUEUE_STATS, _queue_stats_checks)
 
 
-@dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
+@dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
           description="Teleopti agent-queue statistics: one row per agent, queue and interval with an answered leg.")
 def teleopti_agent_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     yield from _materialize(context, warehouse, teleopti_sftp,
@@ -116,8 +120,10 @@ def teleopti_contacts(context: dg.AssetExecutionContext, warehouse: Warehouse, t
                             F.CONTACTS)
 
 
-@dg.asset(partitions_def=thirty_minute_partitions, deps=["stg_agent_report", "stg_ctr"], **_COMMON,
-          description="Teleopti agent performance: the 30-minute report rows split into two 15-minute rows.")
+@dg.asset(partitions_def=thirty_minute_partitions, deps=["stg_agent_report", "stg_ctr", "agent_state_intervals"],
+          **_COMMON,
+          description="Teleopti agent performance per 15 minutes: from the agent-state timeline where events cover "
+                      "the interval, else the 30-minute report row split in two (column `source` says which).")
 def teleopti_agent_performance(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     yield from _materialize(context, warehouse, teleopti_sftp,
                             lambda con, start, end, s: S.build_agent_performance(con, start, end, s.report_timezone),

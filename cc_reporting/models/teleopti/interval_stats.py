@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cc_reporting.models.agent_state import intervals as agent_state
 from cc_reporting.models.teleopti import rules as R
 
 QUEUE_STATS_COLUMNS = [
@@ -59,6 +60,7 @@ DDL = {
 
 
 def ensure_tables(con) -> None:
+    agent_state.ensure_tables(con)  # the agent-state views the statistics join (empty without agent events)
     for ddl in DDL.values():
         con.execute(ddl)
 
@@ -75,14 +77,19 @@ def _bucket(column: str) -> str:
     return f"time_bucket(INTERVAL 15 MINUTE, {column})"
 
 
+# First and last name as the agent event stream gave them (teleopti-feed.md: else the user name).
+AGENT_NAMES = "SELECT agent_id, any_value(agent_name) AS agent_name FROM agent_state_teleopti_agent GROUP BY agent_id"
+
+
 def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int, tz: str) -> int:
     date, time = R.local_date_time("interval_start", tz)
     sql = f"""
         WITH legs AS (
             SELECT *, {_bucket('enqueue_ts')} AS interval_start FROM stg_ctr
             WHERE {R.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
-        SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
-            queue_id AS queue, coalesce(max(queue_name), '') AS queue_name,
+        SELECT legs.interval_start, 15 AS interval, {date.replace('interval_start', 'legs.interval_start')} AS date,
+            {time.replace('interval_start', 'legs.interval_start')} AS time,
+            legs.queue_id AS queue, coalesce(max(queue_name), '') AS queue_name,
             count(*) FILTER (WHERE NOT {R.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
             count(*) FILTER (WHERE {R.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
             count(*) FILTER (WHERE {R.IS_ABANDONED}) AS aband_call_cnt,
@@ -94,14 +101,16 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             coalesce(sum(acw_duration) FILTER (WHERE {R.IS_ANSWERED}), 0) AS wrap_up_dur,
             coalesce(max(queue_duration) FILTER (WHERE {R.IS_ANSWERED}), 0) AS queued_answ_longest_que_dur,
             coalesce(max(queue_duration) FILTER (WHERE {R.IS_ABANDONED}), 0) AS queued_aband_longest_que_dur,
-            0.0 AS avg_avail_member_cnt,
+            coalesce(any_value(a.avg_avail_member_cnt), 0) AS avg_avail_member_cnt,
             count(*) FILTER (WHERE {R.answered_within_sla(sla)}) AS ans_servicelevel_cnt,
-            0 AS wait_dur,
+            coalesce(any_value(a.wait_dur), 0) AS wait_dur,
             count(*) FILTER (WHERE {R.short_abandon(short)}) AS aband_short_call_cnt,
             count(*) FILTER (WHERE {R.abandoned_within_sla(short, sla)}) AS aband_within_sl_cnt,
             count(*) FILTER (WHERE {R.IS_LEFT_UNANSWERED}) AS left_unanswered_cnt,
             count(*) FILTER (WHERE queue_duration IS NULL) AS null_queue_duration_cnt
-        FROM legs GROUP BY interval_start, queue_id"""
+        FROM legs LEFT JOIN agent_state_teleopti_queue a
+            ON a.interval_start = timezone('UTC', legs.interval_start) AND a.queue_id = legs.queue_id
+        GROUP BY legs.interval_start, legs.queue_id"""
     return _replace_window(con, "teleopti_queue_stats", sql, start, end, [start, end])
 
 
@@ -113,12 +122,14 @@ def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int
             WHERE {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
-            agent_username AS agent_id, agent_username AS agent_name,
+            agent_username AS agent_id,
+            coalesce(any_value(n.agent_name), agent_username) AS agent_name,
             queue_id AS queue, coalesce(max(queue_name), '') AS queue_name,
             sum({R.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
             count(*) AS answ_call_cnt,
             count(*) FILTER (WHERE {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
-        FROM legs GROUP BY interval_start, agent_username, queue_id"""
+        FROM legs LEFT JOIN ({AGENT_NAMES}) n ON n.agent_id = legs.agent_username
+        GROUP BY interval_start, agent_username, queue_id"""
     return _replace_window(con, "teleopti_agent_queue_stats", sql, start, end, [start, end])
 
 
@@ -150,27 +161,38 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
                    count(*) AS direct_in_call_cnt, sum({R.TALK_PLUS_HOLD}) AS direct_in_call_dur
             FROM stg_ctr WHERE is_agent_queue AND {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ? GROUP BY ALL),
+        state AS (
+            SELECT agent_id AS agent_username, timezone('UTC', interval_start) AS interval_start, agent_name,
+                   tot_work_dur, pause_dur, avail_dur, wait_dur
+            FROM agent_state_teleopti_agent
+            WHERE covered AND interval_start >= timezone('UTC', ?::TIMESTAMPTZ)
+              AND interval_start < timezone('UTC', ?::TIMESTAMPTZ)),
         agents AS (
             SELECT agent_username, interval_start FROM halves WHERE tot_work_dur > 0
+            UNION SELECT agent_username, interval_start FROM state WHERE tot_work_dur > 0
             UNION SELECT agent_username, interval_start FROM outbound
             UNION SELECT agent_username, interval_start FROM direct_in)
         SELECT a.interval_start, 15 AS interval, {date.replace('interval_start', 'a.interval_start')} AS date,
             {time.replace('interval_start', 'a.interval_start')} AS time,
-            a.agent_username AS agent_id, coalesce(h.agent_name, a.agent_username) AS agent_name,
-            coalesce(h.tot_work_dur, 0) AS tot_work_dur, coalesce(h.pause_dur, 0) AS pause_dur,
-            coalesce(h.avail_dur, 0) AS avail_dur, coalesce(h.wait_dur, 0) AS wait_dur, 0 AS admin_dur,
+            a.agent_username AS agent_id, coalesce(st.agent_name, h.agent_name, a.agent_username) AS agent_name,
+            coalesce(st.tot_work_dur, h.tot_work_dur, 0) AS tot_work_dur,
+            coalesce(st.pause_dur, h.pause_dur, 0) AS pause_dur,
+            coalesce(st.avail_dur, h.avail_dur, 0) AS avail_dur, coalesce(st.wait_dur, h.wait_dur, 0) AS wait_dur,
+            0 AS admin_dur,
             coalesce(o.direct_out_call_cnt, 0) AS direct_out_call_cnt,
             coalesce(o.direct_out_call_dur, 0) AS direct_out_call_dur,
             coalesce(d.direct_in_call_cnt, 0) AS direct_in_call_cnt,
             coalesce(d.direct_in_call_dur, 0) AS direct_in_call_dur,
-            CASE WHEN h.agent_username IS NULL THEN 'contacts only' ELSE 'report split' END AS source
+            CASE WHEN st.agent_username IS NOT NULL THEN 'agent events'
+                 WHEN h.agent_username IS NOT NULL THEN 'report split' ELSE 'contacts only' END AS source
         FROM agents a
+        LEFT JOIN state st USING (agent_username, interval_start)
         LEFT JOIN halves h USING (agent_username, interval_start)
         LEFT JOIN outbound o USING (agent_username, interval_start)
         LEFT JOIN direct_in d USING (agent_username, interval_start)
         WHERE a.interval_start >= ? AND a.interval_start < ?"""
     return _replace_window(con, "teleopti_agent_performance", sql, start, end,
-                           [start, end, start, end, start, end, start, end])
+                           [start, end, start, end, start, end, start, end, start, end])
 
 
 def _iso(column: str) -> str:

@@ -15,6 +15,7 @@ from cc_reporting.models.teleopti.assets import (
     teleopti_contacts,
     teleopti_queue_stats,
 )
+from cc_reporting.models.agent_state.assets import agent_state_intervals
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.settings import load_settings
@@ -22,13 +23,14 @@ from cc_reporting.settings import load_settings
 # Everything computed per 15-minute interval: the Teleopti files and the interval KPIs (reconciled in one run).
 interval_reports_job = dg.define_asset_job(
     "interval_reports",
-    selection=dg.AssetSelection.assets(teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts,
-                                       kpi_interval),
+    selection=dg.AssetSelection.assets(agent_state_intervals, teleopti_queue_stats, teleopti_agent_queue_stats,
+                                       teleopti_contacts, kpi_interval),
     partitions_def=fifteen_minute_partitions,
 )
 kpi_daily_job = dg.define_asset_job("kpi_daily_job", selection=dg.AssetSelection.assets(kpi_daily))
 analytics_refresh_job = dg.define_asset_job("analytics_refresh", selection=dg.AssetSelection.keys("jar", "car"))
 teleopti_agent_performance_job = dg.define_asset_job(
+    # Its two 15-minute agent-state intervals were built by the interval_reports runs before it is due.
     "teleopti_agent_performance_job", selection=dg.AssetSelection.assets(teleopti_agent_performance),
     partitions_def=thirty_minute_partitions,
 )
