@@ -33,6 +33,17 @@ def _isolated_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def con():
+    """An in-memory DuckDB connection in UTC, for the SQL model tests."""
+    import duckdb
+
+    c = duckdb.connect()
+    c.execute("SET TimeZone = 'UTC'")
+    yield c
+    c.close()
+
+
+@pytest.fixture
 def landing(tmp_path) -> LandingZone:
     return LandingZone(uri=str(tmp_path / "landing"))
 

@@ -5,8 +5,6 @@ connects 09:00:40, talk 100 s -> customer disconnects / ACW starts 09:02:20, ACW
 """
 from datetime import datetime, timezone
 
-import duckdb
-import pytest
 
 from cc_reporting.models.analytics.jar import refresh_jar
 from cc_reporting.models.analytics.jar_schema import JAR_COLUMNS, SEED_COLUMNS
@@ -17,12 +15,6 @@ from .jar_journeys import at, bot_session, crm, jar_rows, leg, naive, settings, 
 AS_OF = datetime(2026, 1, 6, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def build(con, *records, sessions=(), as_of=AS_OF, **kw):

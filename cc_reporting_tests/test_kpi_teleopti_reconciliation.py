@@ -1,6 +1,4 @@
 """kpi_interval counts reconcile with the Teleopti queue statistics built from the same legs (kpis.md section 6)."""
-import duckdb
-import pytest
 
 from cc_reporting.models.kpi import marts as M
 from cc_reporting.models.teleopti import interval_stats as S
@@ -9,12 +7,6 @@ from . import teleopti_legs as T
 from .kpi_rows import at, create_jar, settings, worked_example
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def staged_worked_example(con):

@@ -1,8 +1,6 @@
 """Teleopti statistics from the agent-state timeline (teleopti-feed.md; issue: true 15-minute agent time)."""
 from datetime import timedelta
 
-import duckdb
-import pytest
 
 from cc_reporting.ingest.agent_event_record import normalize_event
 from cc_reporting.models.agent_state import rebuild_agent_state, write_state_log
@@ -12,12 +10,6 @@ from .teleopti_legs import at, leg, stage
 from .test_agent_state import AVAILABLE, BREAK, raw
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def log(tmp_path, raws):

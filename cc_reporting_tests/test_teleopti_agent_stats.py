@@ -1,6 +1,4 @@
 """teleopti-feed.md "Agent queue statistics" and "Agent performance statistics"."""
-import duckdb
-import pytest
 
 from cc_reporting.models.teleopti import interval_stats as S
 
@@ -10,12 +8,6 @@ REPORT_COLUMNS = "agent_username, interval_start, interval_end, agent_name, onli
                  "on_contact_s, occupancy, source_key, source_last_modified, ingested_at"
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def rows(con, table):

@@ -1,8 +1,6 @@
 """teleopti-feed.md "Files" and "Contact-level file"."""
 from datetime import timedelta
 
-import duckdb
-import pytest
 
 from cc_reporting.models.teleopti import files as F
 from cc_reporting.models.teleopti import interval_stats as S
@@ -10,12 +8,6 @@ from cc_reporting.models.teleopti import interval_stats as S
 from .teleopti_legs import DAY, at, leg, stage
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def test_number_format_integers_and_at_most_two_decimals_without_trailing_zeros():

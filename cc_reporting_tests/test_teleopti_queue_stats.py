@@ -1,20 +1,12 @@
 """Every rule of teleopti-feed.md "Queue statistics", on hand-made legs with hand-computed expectations."""
 from datetime import timedelta
 
-import duckdb
-import pytest
 
 from cc_reporting.models.teleopti import interval_stats as S
 
 from .teleopti_legs import at, leg, stage
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("SET TimeZone = 'UTC'")
-    yield c
-    c.close()
 
 
 def stats(con, *records, sla=20, short=5, tz="UTC", start="09:00:00", end="10:00:00"):
