@@ -64,6 +64,12 @@ def cmd_demo(args) -> int:
     return 0 if result.success else 1
 
 
+def cmd_restore(args) -> int:
+    from cc_reporting.archive.assets import restore_command
+
+    return restore_command(args.date)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cc-reporting", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--agents", type=int, default=50)
     demo.add_argument("--seed", type=int, default=42)
     demo.set_defaults(func=cmd_demo)
+    restore = sub.add_parser("restore", help="put an archived day's landing objects back, byte for byte")
+    restore.add_argument("--date", required=True, help="UTC day, YYYY-MM-DD")
+    restore.set_defaults(func=cmd_restore)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -39,6 +39,12 @@ class Settings:
     max_occupancy: float | None
     rta_dir: str
     rta_push_url: str | None
+    hot_retention_days: int
+    archive_restore_hold_days: int
+    archive_ia_days: int
+    archive_glacier_days: int
+    archive_deep_archive_days: int
+    archive_expire_days: int | None
 
     @property
     def pii_salt(self) -> str:
@@ -79,4 +85,10 @@ def load_settings() -> Settings:
         max_occupancy=float(env("CC_MAX_OCCUPANCY")) if env("CC_MAX_OCCUPANCY") else None,
         rta_dir=env("CC_RTA_DIR", "data/rta"),
         rta_push_url=env("CC_RTA_PUSH_URL") or None,
+        hot_retention_days=int(env("CC_HOT_RETENTION_DAYS", "30")),
+        archive_restore_hold_days=int(env("CC_ARCHIVE_RESTORE_HOLD_DAYS", "7")),
+        archive_ia_days=int(env("CC_ARCHIVE_IA_DAYS") or "0"),
+        archive_glacier_days=int(env("CC_ARCHIVE_GLACIER_DAYS") or "90"),
+        archive_deep_archive_days=int(env("CC_ARCHIVE_DEEP_ARCHIVE_DAYS") or "180"),
+        archive_expire_days=int(env("CC_ARCHIVE_EXPIRE_DAYS")) if (env("CC_ARCHIVE_EXPIRE_DAYS") or "").strip() else None,
     )
