@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 _WHITESPACE = " \t\r\n"
+# ISO 8601 extended as DuckDB casts it to TIMESTAMPTZ (Python's fromisoformat also takes forms DuckDB rejects,
+# e.g. 20260105T0900Z: such a record would be dropped by the merge instead of quarantined).
+_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$")
 
 
 @dataclass
@@ -39,7 +43,7 @@ def iter_json_spans(text: str):
 
 
 def _is_timestamp(value) -> bool:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
         return False
     try:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -63,7 +67,13 @@ def decode_ctr_object(data: bytes) -> DecodedObject:
     out = DecodedObject()
     try:
         text = _text_of(data)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        body_error = None
+    except UnicodeDecodeError as exc:
+        # keep what precedes the first invalid byte: the records there are whole and valid
+        raw = exc.object
+        text = raw[: exc.start].decode("utf-8")
+        body_error = f"cannot decode object body: invalid UTF-8 at byte {exc.start} ({exc.reason})"
+    except (OSError, EOFError) as exc:
         out.error = f"cannot decode object body: {type(exc).__name__}: {exc}"
         return out
     try:
@@ -74,6 +84,10 @@ def decode_ctr_object(data: bytes) -> DecodedObject:
                 out.rejected += 1
     except json.JSONDecodeError as exc:
         out.error = f"invalid JSON after {len(out.records)} record(s): {exc.msg} at char {exc.pos}"
+    except RecursionError:
+        out.error = f"invalid JSON after {len(out.records)} record(s): nested too deeply"
+    if body_error:  # the JSON error (if any) is only the cut at the invalid byte
+        out.error = f"{body_error} (after {len(out.records)} record(s))"
     if out.rejected and out.error is None:
         out.error = f"{out.rejected} JSON value(s) are not contact records (no ContactId or valid LastUpdateTimestamp)"
     if not out.records and out.error is None:

@@ -10,8 +10,6 @@ import io
 from datetime import datetime
 from decimal import Decimal
 
-import pyarrow as pa
-
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.resources.landing import LandingObject
 
@@ -67,7 +65,10 @@ def parse_duration(value: str | None) -> int | None:
     """Seconds, a decimal point accepted (rounded half up); `-` or empty = no data."""
     if _blank(value):
         return None
-    return int(float(value.strip()) + 0.5)
+    seconds = int(float(value.strip()) + 0.5)  # nan: ValueError, inf: OverflowError
+    if not -2**31 <= seconds < 2**31:  # the INTEGER column: out of range would fail the whole merge
+        raise ValueError(f"duration out of range: {value.strip()[:40]!r}")
+    return seconds
 
 
 def parse_percent(value: str | None) -> float | None:
@@ -93,12 +94,24 @@ def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
     except UnicodeDecodeError as exc:
         return Parsed([], f"not UTF-8: {exc}")
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        return Parsed([], f"not readable as CSV: {exc}")
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return Parsed([], f"missing required column(s): {', '.join(missing)}")
     rows, bad = [], []
+    try:
+        _read_report_rows(obj, reader, rows, bad)
+    except csv.Error as exc:  # e.g. a field larger than the csv module's limit: keep the rows before it
+        bad.append(f"line {reader.line_num}: not readable as CSV: {exc}")
+    error = f"{len(bad)} unreadable row(s): " + "; ".join(bad[:5]) if bad else None
+    return Parsed(rows, error)
+
+
+def _read_report_rows(obj: LandingObject, reader, rows: list, bad: list) -> None:
     for line_no, row in enumerate(reader, start=2):
         try:
             if _blank(row.get("Agent")):
@@ -114,31 +127,18 @@ def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
             }
             for column, name in DURATION_COLUMNS.items():
                 item[name] = parse_duration(row.get(column))
-        except (ValueError, TypeError, AttributeError) as exc:
+        except (ValueError, TypeError, AttributeError, ArithmeticError) as exc:  # Overflow, decimal errors
             bad.append(f"line {line_no}: {exc}")
             continue
         rows.append(item)
-    error = f"{len(bad)} unreadable row(s): " + "; ".join(bad[:5]) if bad else None
-    if not rows and error is None:
-        error = None  # a report with a header and no rows is a quiet period, not an error
-    return Parsed(rows, error)
 
 
 def merge_agent_report_rows(con, rows: list[dict], batch_id: str, ingested_at) -> dict:
-    # Column-wise through Arrow: executemany inserts row by row (40 s for a 1,000-agent day; this takes < 1 s).
-    # Created straight from the data, not `LIMIT 0` + INSERT (a DuckDB 2.0 bug loses rows past one row group).
-    batch = pa.table({c: [r[c] for r in rows] for c in COLUMNS})
-    con.register("_report_arrow", batch)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _report_batch AS
-            SELECT agent_username, interval_start::TIMESTAMPTZ AS interval_start,
-                   interval_end::TIMESTAMPTZ AS interval_end, agent_name::VARCHAR AS agent_name,
-                   online_s::INTEGER AS online_s, non_productive_s::INTEGER AS non_productive_s,
-                   idle_s::INTEGER AS idle_s, on_contact_s::INTEGER AS on_contact_s, occupancy::DOUBLE AS occupancy,
-                   source_key, source_last_modified::TIMESTAMPTZ AS source_last_modified,
-                   ?::TIMESTAMPTZ AS ingested_at
-            FROM _report_arrow""", [ingested_at])
-    con.unregister("_report_arrow")
+    con.execute("CREATE OR REPLACE TEMP TABLE _report_batch AS SELECT * FROM stg_agent_report LIMIT 0")
+    con.executemany(
+        f"INSERT INTO _report_batch ({', '.join(COLUMNS)}, ingested_at) VALUES ({', '.join('?' * (len(COLUMNS) + 1))})",
+        [[r[c] for c in COLUMNS] + [ingested_at] for r in rows],
+    )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _report_winners AS
            SELECT b.* FROM (

@@ -150,6 +150,12 @@ def parse_channel_sessions(obj: LandingObject, data: bytes) -> Parsed:
         except BadLine as exc:
             bad.append(f"line {line_no}: {exc}")
             continue
+        except RecursionError:
+            bad.append(f"line {line_no}: not JSON (nested too deeply)")
+            continue
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+01:00 has no UTC instant
+            bad.append(f"line {line_no}: time out of range ({exc})")
+            continue
         item.update(source_key=obj.key, source_last_modified=obj.last_modified, line_no=line_no)
         items.append(item)
     error = f"{len(bad)} bad line(s): " + "; ".join(bad[:10]) + (" ..." if len(bad) > 10 else "") if bad else None
