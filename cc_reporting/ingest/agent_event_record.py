@@ -81,3 +81,38 @@ def normalize_event(raw, shard_id: str, sequence_number: str) -> dict:
         "shard_id": shard_id,
         "sequence_number": sequence_number,
     }
+
+
+# connect-formats.md "Deriving agent time from snapshots": the bucket table, written once. Both the live RTA state
+# (Python, per event) and the agent-state intervals (SQL, per stretch) are generated from it.
+CONTACT_BUCKETS = (
+    (("CONNECTED", "CONNECTED_ONHOLD"), "on_contact"),  # row 3: talk / hold
+    (("ENDED",), "acw"),  # row 4: after-contact work
+    (("CONNECTING", "INCOMING", "PENDING"), "connecting"),  # row 5: neither idle nor on contact
+)
+
+
+def bucket_of(status_type: str | None, contact_states, logged_out: bool) -> str:
+    """The first matching row of the table; `unknown` when the event carried no status at all."""
+    if logged_out or status_type == "OFFLINE":
+        return "offline"  # row 1
+    if status_type is None:
+        return "unknown"
+    if status_type == "CUSTOM":
+        return "non_productive"  # row 2, whatever the contacts
+    states = set(contact_states or ())
+    for wanted, bucket in CONTACT_BUCKETS:
+        if states.intersection(wanted):
+            return bucket
+    return "idle"  # row 6: no contacts, or only MISSED / REJECTED / ERROR
+
+
+def bucket_sql(status_type: str, contact_states: str, logged_out: str) -> str:
+    """The same table as a SQL CASE over the given column expressions."""
+    whens = [f"WHEN {status_type} = 'OFFLINE' OR {logged_out} THEN 'offline'",
+             f"WHEN {status_type} IS NULL THEN 'unknown'",
+             f"WHEN {status_type} = 'CUSTOM' THEN 'non_productive'"]
+    for wanted, bucket in CONTACT_BUCKETS:
+        listed = ", ".join(f"'{s}'" for s in wanted)
+        whens.append(f"WHEN list_has_any({contact_states}, [{listed}]) THEN '{bucket}'")
+    return "CASE " + " ".join(whens) + " ELSE 'idle' END"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from cc_reporting.ingest.agent_event_record import MalformedEvent, normalize_event, parse_event_time
+from cc_reporting.ingest.agent_event_record import bucket_of as shared_bucket_of
 
 STALE_AFTER_MS = 2 * 120 * 1000           # no event for > 2 heartbeats while not offline
 LOGGED_OUT_AFTER_MS = 24 * 3600 * 1000    # unseen for 24 h → logged out (the stream's retention)
@@ -28,18 +29,9 @@ LOGGED_OUT = "LOGGED_OUT"
 
 
 def bucket_of(status_type: str | None, contact_states, logged_out: bool) -> str:
-    if logged_out or status_type == "OFFLINE" or status_type is None:
-        return "offline"
-    if status_type == "CUSTOM":
-        return "non_productive"
-    states = set(contact_states or ())
-    if states & {"CONNECTED", "CONNECTED_ONHOLD"}:
-        return "on_contact"
-    if "ENDED" in states:
-        return "acw"
-    if states & {"CONNECTING", "INCOMING", "PENDING"}:
-        return "connecting"
-    return "idle"
+    """The shared bucket table; an agent whose events carry no status shows as offline on the wallboard."""
+    bucket = shared_bucket_of(status_type, contact_states, logged_out)
+    return "offline" if bucket == "unknown" else bucket
 
 
 def state_of(entry: list, now_ms: int) -> tuple[str, str, str, bool]:

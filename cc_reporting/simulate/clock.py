@@ -18,29 +18,31 @@ def _day(day: int) -> str:
     return text
 
 
-def iso_s(t: int) -> str:
-    """Epoch seconds → `2026-01-05T09:05:02Z` (CTR format)."""
+def _parts(t: int) -> tuple[str, int, int, int]:
+    """Epoch seconds → (`YYYY-MM-DD`, hour, minute, second), with the day string cached."""
     day, rest = divmod(t, 86400)
     h, rest = divmod(rest, 3600)
     m, s = divmod(rest, 60)
-    return f"{_day(day)}T{h:02d}:{m:02d}:{s:02d}Z"
+    return _day(day), h, m, s
+
+
+def iso_s(t: int) -> str:
+    """Epoch seconds → `2026-01-05T09:05:02Z` (CTR format)."""
+    d, h, m, s = _parts(t)
+    return f"{d}T{h:02d}:{m:02d}:{s:02d}Z"
 
 
 def iso_ms(ms: int) -> str:
     """Epoch milliseconds → `2026-01-05T09:05:02.123Z` (agent-event format)."""
     t, frac = divmod(ms, 1000)
-    day, rest = divmod(t, 86400)
-    h, rest = divmod(rest, 3600)
-    m, s = divmod(rest, 60)
-    return f"{_day(day)}T{h:02d}:{m:02d}:{s:02d}.{frac:03d}Z"
+    d, h, m, s = _parts(t)
+    return f"{d}T{h:02d}:{m:02d}:{s:02d}.{frac:03d}Z"
 
 
 def key_time(t: int) -> str:
     """Epoch seconds → `2026-01-05-09-05-02` (Firehose object names)."""
-    day, rest = divmod(t, 86400)
-    h, rest = divmod(rest, 3600)
-    m, s = divmod(rest, 60)
-    return f"{_day(day)}-{h:02d}-{m:02d}-{s:02d}"
+    d, h, m, s = _parts(t)
+    return f"{d}-{h:02d}-{m:02d}-{s:02d}"
 
 
 def hour_folder(t: int) -> str:

@@ -43,6 +43,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from cc_reporting.ingest.agent_event_record import bucket_sql
 from cc_reporting.models.agent_state.state_log import EVENTS_TABLE, load_state_log, utc_naive
 
 INTERVAL = timedelta(minutes=15)
@@ -110,14 +111,7 @@ def _events_relation(con) -> str:
     return EVENTS_TABLE
 
 
-_BUCKET_SQL = """CASE
-            WHEN status_type = 'OFFLINE' OR session_mark = 'LOGOUT' THEN 'offline'
-            WHEN status_type IS NULL THEN 'unknown'
-            WHEN status_type = 'CUSTOM' THEN 'non_productive'
-            WHEN list_has_any(contact_states, ['CONNECTED', 'CONNECTED_ONHOLD']) THEN 'on_contact'
-            WHEN list_contains(contact_states, 'ENDED') THEN 'acw'
-            WHEN list_has_any(contact_states, ['CONNECTING', 'INCOMING', 'PENDING']) THEN 'connecting'
-            ELSE 'idle' END"""
+_BUCKET_SQL = bucket_sql("status_type", "contact_states", "session_mark = 'LOGOUT'")
 
 
 def _pieces_sql(events: str) -> str:
