@@ -19,3 +19,18 @@ class Warehouse(DuckDBResource):
             # Sources are UTC; local time appears only at the edges (CC_REPORT_TIMEZONE).
             con.execute("SET TimeZone = 'UTC'")
             yield con
+
+
+@contextmanager
+def arrow_view(con, name: str, table):
+    """Expose an Arrow table to SQL as `name` inside the block (bulk input without a statement per row).
+
+    DuckDB 2.0 refuses `register` while an earlier result on the connection is unfinished (a `fetchone()` leaves
+    it so): finish it first.
+    """
+    con.complete()
+    con.register(name, table)
+    try:
+        yield name
+    finally:
+        con.unregister(name)
