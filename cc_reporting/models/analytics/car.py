@@ -1,8 +1,11 @@
 """`car`: the Customer Analytics Record, one row per customer (car-jar.md §8).
 
-Rebuilt whole on every refresh from the staged latest CRM extract (`stg_crm_customer`), `jar` and `as_of`, in
-set-based SQL: no state is carried between refreshes, so the same inputs always give the same rows and a sliding
-window or a finalised FCR verdict needs no incremental bookkeeping. `as_of` only places the behaviour window
+A refresh is a function of the staged latest CRM extract (`stg_crm_customer`), `jar` and `as_of`, in set-based
+SQL. The first refresh, a new CRM extract, changed settings, a full JAR rebuild or an `as_of` that moves back rebuild
+the table; otherwise only the customers whose row can differ are recomputed (the same SQL, scoped), which gives the
+same table as a rebuild: customers of the JAR rows the JAR refresh replaced (it lists them in `car_pending`), and
+customers of universal sessions with a row that entered or left the window since the last `as_of`. The cost then
+follows what changed, not the history. `as_of` only places the behaviour window
 `(as_of − W days, as_of]`; the grain, `last_contact_at` and the follow-up sessions of `repeat_contact_rate` read all
 of `jar`, as the spec words them (and the CRM side is the latest extract anyway, not one as of `as_of`).
 
@@ -42,9 +45,20 @@ CAR_DDL = (
     + "\n)"
 )
 
+# Customers the JAR refresh changed rows of, since the CAR last read them; `all_customers` after a full rebuild.
+PENDING_DDL = "CREATE TABLE IF NOT EXISTS car_pending (cust VARCHAR, all_customers BOOLEAN NOT NULL)"
+# What the table was last computed from: anything but jar rows and a later as_of changing forces a rebuild.
+STATE_DDL = """
+CREATE TABLE IF NOT EXISTS car_refresh_state (
+    as_of TIMESTAMP NOT NULL, window_days INTEGER NOT NULL, fcr_days INTEGER NOT NULL, crm_version VARCHAR NOT NULL,
+    refreshed_at TIMESTAMPTZ NOT NULL
+)
+"""
+
 
 def ensure_car_table(con) -> None:
-    con.execute(CAR_DDL)
+    for ddl in (CAR_DDL, PENDING_DDL, STATE_DDL):
+        con.execute(ddl)
 
 
 def car_export_columns(include_sensitive: bool) -> list[str]:
@@ -63,6 +77,7 @@ win AS (
            "CSATScore" AS csat, "IsDigitalOffered" AS offered, "IsDigitalAccepted" AS accepted, is_abandoned
     FROM jar
     WHERE "CUST_ID" IS NOT NULL AND "SessionStartTime" > $window_start AND "SessionStartTime" <= $as_of
+      AND {scope}
 )"""
 
 # Ratios divide by nullif(…, 0): an empty denominator gives null, never 0. The digital numerator counts accepted
@@ -104,14 +119,14 @@ devices AS (  -- most frequent, ties to the most recently used; the name breaks 
 _REPEATS = """
 universal AS (
     SELECT "UniversalSessionId" AS usid, min("SessionStartTime") AS started, max("SessionEndTime") AS ended
-    FROM jar WHERE "UniversalSessionId" IS NOT NULL
+    FROM jar WHERE "UniversalSessionId" IS NOT NULL AND {session_scope}
     GROUP BY 1
     HAVING NOT coalesce(bool_or("JourneyStep" = 1 AND is_outbound = 1), false)
 ),
 customer_sessions AS (
     SELECT DISTINCT j."CUST_ID" AS cust, u.usid, u.started, u.ended
     FROM jar j JOIN universal u ON u.usid = j."UniversalSessionId"
-    WHERE j."CUST_ID" IS NOT NULL
+    WHERE j."CUST_ID" IS NOT NULL AND {scope}
 ),
 window_sessions AS (
     SELECT s.cust, s.usid, count(n.usid) > 0 AS repeated
@@ -130,10 +145,10 @@ repeats AS (
 _CUSTOMERS = """
 history AS (
     SELECT "CUST_ID" AS cust, max("SessionStartTime") AS last_contact_at
-    FROM jar WHERE "CUST_ID" IS NOT NULL GROUP BY 1
+    FROM jar WHERE "CUST_ID" IS NOT NULL AND {scope} GROUP BY 1
 ),
 customers AS (
-    SELECT "Cust_ID" AS cust FROM stg_crm_customer
+    SELECT "Cust_ID" AS cust FROM stg_crm_customer WHERE {crm_scope}
     UNION
     SELECT cust FROM history
 )"""
@@ -157,7 +172,7 @@ def _select_list() -> str:
     return ",\n       ".join(f"{expr} AS {q(c)}" for c, expr in {**seed, **extra}.items())
 
 
-REFRESH_SQL = f"""
+_REFRESH_SQL = f"""
 INSERT INTO car ({', '.join(q(c) for c in CAR_COLUMNS)})
 WITH {_WINDOW.strip()},
 {_BEHAVIOUR.strip()},
@@ -175,23 +190,98 @@ ORDER BY k.cust
 """
 
 
+_ALL = {"scope": "true", "session_scope": "true", "crm_scope": "true"}
+_SCOPED = {"scope": '"CUST_ID" IN (SELECT cust FROM _car_scope)',
+           "session_scope": '"UniversalSessionId" IN (SELECT "UniversalSessionId" FROM jar '
+                            'WHERE "CUST_ID" IN (SELECT cust FROM _car_scope))',
+           "crm_scope": '"Cust_ID" IN (SELECT cust FROM _car_scope)'}
+REFRESH_SQL = _REFRESH_SQL.format(**_ALL)  # every customer
+SCOPED_REFRESH_SQL = _REFRESH_SQL.format(**_SCOPED)  # the customers in `_car_scope(cust)`
+
+# Customers on universal sessions with a row whose start crossed a window edge between the two as_of values.
+_WINDOW_MOVED_SQL = """
+CREATE OR REPLACE TEMP TABLE _car_moved AS
+SELECT DISTINCT "UniversalSessionId" AS usid, "CUST_ID" AS cust FROM jar
+WHERE ("SessionStartTime" > $old_start AND "SessionStartTime" <= $new_start)
+   OR ("SessionStartTime" > $old_as_of AND "SessionStartTime" <= $as_of)
+"""
+
+
+def mark_car_pending(con, customers_sql: str | None) -> None:
+    """Called by the JAR refresh in its transaction: the customers (a query of `cust`) whose rows it replaced, or
+    None after a full rebuild."""
+    con.execute(PENDING_DDL)
+    if customers_sql is None:
+        con.execute("INSERT INTO car_pending VALUES (NULL, true)")
+    else:
+        con.execute(f"INSERT INTO car_pending SELECT DISTINCT cust, false FROM ({customers_sql}) WHERE cust IS NOT NULL")
+
+
+def _crm_version(con) -> str:
+    count, key, at = con.execute(
+        "SELECT count(*), max(source_key), max(ingested_at)::VARCHAR FROM stg_crm_customer").fetchall()[0]
+    return f"{count}|{key}|{at}"
+
+
+def _rebuild_reason(con, state, as_of: datetime, window_days: int, fcr_days: int, crm_version: str) -> str | None:
+    if state is None:
+        return "first refresh"
+    old_as_of, old_window, old_fcr, old_crm = state
+    if (old_window, old_fcr) != (window_days, fcr_days):
+        return "window or FCR days changed"
+    if old_crm != crm_version:
+        return "new CRM extract"
+    if as_of < old_as_of:
+        return "as_of moved back"
+    if con.execute("SELECT count(*) FROM car_pending WHERE all_customers").fetchall()[0][0]:
+        return "jar rebuilt"
+    return None
+
+
 def _utc_naive(moment: datetime) -> datetime:
     """jar timestamps are naive UTC (car-jar.md conventions); an aware as_of is converted, a naive one is UTC."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def refresh_car(con, settings, as_of: datetime) -> dict:
-    """Replace `car` as of `as_of` (delete all, insert) in the caller's transaction; returns Dagster metadata."""
+def refresh_car(con, settings, as_of: datetime, *, full: bool = False) -> dict:
+    """Bring `car` up to `as_of` in the caller's transaction (rebuild or scoped, see above); returns metadata."""
     ensure_crm_table(con)  # no extract landed yet: every jar customer is simply missing from the CRM
     ensure_car_table(con)
     window_days, fcr_days = int(settings.car_window_days), int(settings.fcr_days)
     as_of = _utc_naive(as_of)
-    con.execute("DELETE FROM car")
-    con.execute(REFRESH_SQL, {"as_of": as_of, "window_start": as_of - timedelta(days=window_days),
-                              "fcr_days": fcr_days})
+    params = {"as_of": as_of, "window_start": as_of - timedelta(days=window_days), "fcr_days": fcr_days}
+    crm_version = _crm_version(con)
+    state = con.execute("SELECT as_of, window_days, fcr_days, crm_version FROM car_refresh_state").fetchall()
+    reason = "requested" if full else _rebuild_reason(con, state[0] if state else None, as_of, window_days,
+                                                      fcr_days, crm_version)
+    if reason:
+        con.execute("DELETE FROM car")
+        con.execute(REFRESH_SQL, params)
+        recomputed = None
+    else:
+        old_as_of = state[0][0]
+        con.execute(_WINDOW_MOVED_SQL, {"old_as_of": old_as_of, "as_of": as_of,
+                                        "old_start": old_as_of - timedelta(days=window_days),
+                                        "new_start": params["window_start"]})
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _car_scope AS
+            SELECT cust FROM car_pending WHERE cust IS NOT NULL
+            UNION SELECT cust FROM _car_moved WHERE cust IS NOT NULL
+            UNION SELECT "CUST_ID" FROM jar
+                  WHERE "UniversalSessionId" IN (SELECT usid FROM _car_moved) AND "CUST_ID" IS NOT NULL""")
+        recomputed = con.execute("SELECT count(*) FROM _car_scope").fetchall()[0][0]
+        con.execute('DELETE FROM car WHERE "Cust_ID" IN (SELECT cust FROM _car_scope)')
+        con.execute(SCOPED_REFRESH_SQL, params)
+        con.execute("DROP TABLE IF EXISTS temp._car_scope")
+        con.execute("DROP TABLE IF EXISTS temp._car_moved")
+    con.execute("DELETE FROM car_pending")
+    con.execute("DELETE FROM car_refresh_state")
+    con.execute("INSERT INTO car_refresh_state VALUES (?, ?, ?, ?, now())", [as_of, window_days, fcr_days, crm_version])
     customers, in_crm, active = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE in_crm), count(*) FILTER (WHERE contacts_90d > 0) FROM car"
     ).fetchone()
-    return {"customers": customers, "in_crm": in_crm, "missing_from_crm": customers - in_crm,
+    return {"mode": "rebuild" if reason else "scoped", "rebuild_reason": reason,
+            "customers_recomputed": customers if reason else recomputed,
+            "customers": customers, "in_crm": in_crm, "missing_from_crm": customers - in_crm,
             "customers_with_contacts_in_window": active, "as_of": as_of.isoformat(sep=" "),
             "window_days": window_days, "fcr_days": fcr_days}

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 import pyarrow as pa
 
 from cc_reporting.models.analytics import jar_links as L
+from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics import jar_rows as RW
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
@@ -151,6 +152,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 UPDATE jar SET "IsResolvedFinal" = {_final(n)}
                 WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({n}) DAY)
                   AND "IsResolvedFinal" IS DISTINCT FROM {_final(n)}""", params).fetchone()[0]
+        # The CAR recomputes just these customers (all of them after a full rebuild).
+        mark_car_pending(con, None if full else "SELECT cust FROM _jar_aff_cust")
         _save_state(con, full, cfg, params["as_of"], staged_through)
         con.execute("COMMIT")
     except BaseException:

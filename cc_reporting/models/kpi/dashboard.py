@@ -116,7 +116,7 @@ def _jar_charts(con, day: date, tz: str) -> list[dict]:
     intents, journeys = [], []
     if table_exists(con, "jar"):
         start, end = _utc_bounds(day, tz)
-        base = Q.jar_base("attr_ts >= ? AND attr_ts < ?")
+        base = Q.jar_base("attr_ts >= ? AND attr_ts < ?", since=start)
         intents = _rows(con, f"""SELECT "Intent" AS label, count(*) AS value FROM ({base})
             WHERE "Intent" IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_N}""", [start, end])
         journeys = _rows(con, f"""SELECT journey_path AS label, count(DISTINCT "UniversalSessionId") AS value

@@ -76,7 +76,8 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
     goal, cap = erlang_settings(settings)
     aggs = Q.queue_aggregates(settings.sla_seconds)
     sql = f"""
-        WITH p AS ({Q.jar_base("is_queued = 1 AND enqueued_at >= ? - INTERVAL 15 MINUTE AND enqueued_at < ?")}),
+        WITH p AS ({Q.jar_base("is_queued = 1 AND enqueued_at >= ? - INTERVAL 15 MINUTE AND enqueued_at < ?",
+                               since=start - timedelta(minutes=15))}),
         legs AS (
             SELECT time_bucket(INTERVAL 15 MINUTE, attr_ts) AS interval_start, "AgentSkillId" AS queue_id,
                    max(queue_name) AS queue_name, {Q.select_list(aggs)}
@@ -123,11 +124,11 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
         WITH days AS (SELECT unnest(CAST(? AS DATE[])) AS day),
         b AS (
             SELECT *, CAST({Q.local_ts('attr_ts', tz)} AS DATE) AS day
-            FROM ({Q.jar_base("attr_ts >= ? AND attr_ts < ?")})
+            FROM ({Q.jar_base("attr_ts >= ? AND attr_ts < ?", since=lo)})
             WHERE CAST({Q.local_ts('attr_ts', tz)} AS DATE) IN (SELECT day FROM days)),
         later AS (  -- the largest JourneyStep of a queued row in each universal session holding an IVR row
             SELECT "UniversalSessionId" AS usid, max("JourneyStep") AS queued_step FROM jar
-            WHERE is_queued = 1
+            WHERE is_queued = 1 AND "SessionStartTime" >= TIMESTAMP '{lo - timedelta(days=1):%Y-%m-%d %H:%M:%S}'
               AND "UniversalSessionId" IN (SELECT "UniversalSessionId" FROM b WHERE "ChannelType" = 'IVR')
             GROUP BY 1),
         bi AS (

@@ -6,6 +6,8 @@ way `kpi_interval` does.
 """
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 KEY_COLUMNS_INTERVAL = {
     "interval_start": "TIMESTAMP", "interval_key": "VARCHAR", "interval_start_local": "TIMESTAMP",
     "queue_id": "VARCHAR", "queue_name": "VARCHAR",
@@ -121,18 +123,21 @@ def local_ts(column: str, tz: str) -> str:
     return f"(({column} AT TIME ZONE 'UTC') AT TIME ZONE '{quoted}')"
 
 
-def jar_base(where: str) -> str:
+def jar_base(where: str, since: datetime | None = None) -> str:
     """`jar` rows with their attribution time (kpis.md section 1) and whether a callback leg points back at them.
 
-    `where` may use `attr_ts`; the callback lookup spans all of `jar` since callbacks are dialled hours later.
+    `where` may use `attr_ts`. `since` (naive UTC): the caller wants attribution times from then on only; rows and
+    callback legs that started more than a day before cannot matter, and saying so on the stored column lets DuckDB
+    skip old row groups, so the cost follows the window, not the history.
     """
+    recent = f"\"SessionStartTime\" >= TIMESTAMP '{since - timedelta(days=1):%Y-%m-%d %H:%M:%S}'" if since else "true"
     return f"""
         SELECT * FROM (
             SELECT j.*, coalesce(CASE WHEN j.is_queued = 1 THEN j.enqueued_at END, j."SessionStartTime") AS attr_ts,
                    cb.sid IS NOT NULL AS callback_requested
-            FROM jar j
+            FROM (SELECT * FROM jar WHERE {recent}) j
             LEFT JOIN (SELECT DISTINCT previous_contact_id AS sid FROM jar
-                       WHERE "IsCallBack" AND previous_contact_id IS NOT NULL) cb ON cb.sid = j."SessionId"
+                       WHERE "IsCallBack" AND previous_contact_id IS NOT NULL AND {recent}) cb ON cb.sid = j."SessionId"
         ) WHERE {where}"""
 
 
