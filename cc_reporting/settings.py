@@ -21,6 +21,7 @@ class Settings:
     aws_endpoint_url: str | None
     agent_events: str
     warehouse_path: str
+    duckdb_memory_limit: str
     export_dir: str
     teleopti_outbox: str
     sla_seconds: int
@@ -67,6 +68,9 @@ def load_settings() -> Settings:
         aws_endpoint_url=env("CC_AWS_ENDPOINT_URL") or None,
         agent_events=env("CC_AGENT_EVENTS", "data/landing/agent-events"),
         warehouse_path=env("CC_WAREHOUSE_PATH", "data/warehouse/cc_reporting.duckdb"),
+        # DuckDB's own default is 80 % of RAM; a bounded buffer pool (spilling beyond it) keeps a worker's RSS
+        # predictable next to Dagster and other runs.
+        duckdb_memory_limit=env("CC_DUCKDB_MEMORY_LIMIT", "512MB"),
         export_dir=env("CC_EXPORT_DIR", "data/exports"),
         teleopti_outbox=env("CC_TELEOPTI_OUTBOX", "data/outbox/teleopti"),
         sla_seconds=int(env("CC_SLA_SECONDS", "20")),

@@ -52,3 +52,13 @@ def test_every_asset_that_writes_the_warehouse_is_in_the_single_writer_pool():
     assert len(writers) >= 12
     assert {a.key.to_user_string(): a.op.pool for a in writers} == {
         a.key.to_user_string(): WAREHOUSE_POOL for a in writers}
+
+
+def test_warehouse_buffer_pool_is_bounded_by_cc_duckdb_memory_limit(monkeypatch, tmp_path):
+    from cc_reporting.resources import build_resources
+
+    monkeypatch.setenv("CC_WAREHOUSE_PATH", str(tmp_path / "wh.duckdb"))
+    monkeypatch.setenv("CC_DUCKDB_MEMORY_LIMIT", "300MB")
+    with build_resources()["warehouse"].connect() as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit == "286.1 MiB"  # 300 MB as DuckDB prints it (binary units); its default is 80 % of RAM

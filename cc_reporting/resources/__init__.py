@@ -11,6 +11,7 @@ def build_resources(settings: Settings | None = None) -> dict:
         "landing": LandingZone(
             uri=settings.landing_uri, endpoint_url=settings.aws_endpoint_url, kms_key_id=settings.kms_key_id
         ),
-        "warehouse": Warehouse(database=settings.warehouse_path),
+        "warehouse": Warehouse(database=settings.warehouse_path,
+                               connection_config={"memory_limit": settings.duckdb_memory_limit}),
         "teleopti_sftp": teleopti_sftp_from_env(),
     }
