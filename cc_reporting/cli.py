@@ -19,12 +19,15 @@ def cmd_simulate(args) -> int:
     from cc_reporting.resources.landing import LandingZone
     from cc_reporting.simulate import simulate
 
+    if args.speed is not None and (not args.live or args.speed <= 0):
+        print("cc-reporting simulate: --speed needs --live and a positive number", file=sys.stderr)
+        return 2
     settings = load_settings()
     landing = LandingZone(uri=args.landing or settings.landing_uri, endpoint_url=settings.aws_endpoint_url,
                           kms_key_id=settings.kms_key_id)
     start = _utc(args.start) if args.start else datetime.now(timezone.utc).replace(second=0, microsecond=0)
     summary = simulate(start, args.hours, args.agents, args.seed, landing, settings.agent_events,
-                       live=args.live, progress=True)
+                       live=args.live, speed=args.speed, progress=True)
     print(f"simulated {summary.contacts} contacts ({summary.ctr_objects} CTR objects), "
           f"{summary.report_files} agent reports, {summary.agent_events} agent events into {landing.uri}")
     return 0
@@ -80,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--seed", type=int, default=1)
     sim.add_argument("--landing", help="landing zone URI (default: CC_LANDING_URI)")
     sim.add_argument("--live", action="store_true", help="keep writing in real time")
+    sim.add_argument("--speed", type=float, help="with --live: replay from --start N times faster than real time "
+                                                  "(10 = ten times the normal arrival rate)")
     sim.set_defaults(func=cmd_simulate)
     run = sub.add_parser("run", help="materialize the asset graph for a UTC window through Dagster")
     run.add_argument("--start", help="UTC window start, ISO-8601 (default: everything landed)")

@@ -3,7 +3,8 @@
 Order of work: build the instance, CRM, shifts, chatbot sessions and arriving contacts; run the
 discrete-event engine (queues, agents, transfers, callbacks); then derive every output from its result
 and deliver them: CTR Firehose objects, agent events, scheduled agent reports, CRM extract, chatbot
-sessions. With `live=True` each delivery waits for its simulated delivery time in real time.
+sessions. With `live=True` each delivery waits for its simulated delivery time in real time, or, with
+`speed=N`, replays the window from `start` N× faster than real time (`delivery.SimClock`).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .clock import date_of, from_epoch, to_epoch
 from .contacts import LegFactory, first_legs
 from .ctr import CtrRenderer
 from .customers import build_crm, crm_csv
-from .delivery import Delivery, perform
+from .delivery import Delivery, SimClock, perform
 from .engine import Engine
 from .event_sinks import make_sink
 from .schedule import build_shifts
@@ -53,11 +54,14 @@ def _bar(progress: bool, **kwargs):
 
 def simulate(start: datetime, hours: float, agents: int, seed: int, landing, agent_events: str, *,
              duplicate_rate: float = 0.02, update_rate: float = 0.03, live: bool = False,
+             speed: float | None = None, clock: SimClock | None = None,
              progress: bool = False) -> SimulationSummary:
     """Simulate `hours` of a contact center with `agents` agents from `start` (tz-aware UTC) and land it.
 
     `landing` is a LandingZone (every landing file goes through `landing.write`); `agent_events` is a
     local spool folder or `kinesis://stream-name` (boto3, endpoint from `landing.endpoint_url`).
+    Live runs land by `clock` (default `SimClock(start, speed)`): pass one to read the simulated time from
+    another thread. `speed` and `clock` change only when files land, never what they hold.
     """
     began = time.perf_counter()
     t0 = to_epoch(start)
@@ -126,7 +130,9 @@ def simulate(start: datetime, hours: float, agents: int, seed: int, landing, age
     n_fh = int(np.unique((fh_plan.arrival - seed % fh_plan.buffer_s) // fh_plan.buffer_s).size)
     total = sum(len(s) for s in streams[:3]) + n_fh + events_mod.count_chunks(ev, chunk_s)
     with _bar(progress, total=total, desc="landing", unit="file") as bar:
-        perform(streams, live, on_done=lambda: bar.update(1))
+        if live and clock is None:
+            clock = SimClock(t0, speed)
+        perform(streams, live, on_done=lambda: bar.update(1), clock=clock)
 
     summary.ctr_objects = counters["ctr_objects"]
     summary.agent_events = counters["agent_events"]
