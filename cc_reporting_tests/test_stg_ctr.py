@@ -111,6 +111,19 @@ def test_updated_resend_in_a_later_file_replaces_and_older_copy_never_wins(landi
     assert json.loads(r["attributes"])["csat"] == "4" and r["source_key"] == KEY.format("2")
 
 
+def test_an_update_of_a_contact_whose_id_is_no_safe_literal_replaces_it_too(landing, warehouse):
+    # The merge finds staged copies through the primary-key index with the ids written into the SQL; an id with a
+    # quote must take the subquery path and still be deduplicated, in a later run as in the same one.
+    v1 = dict(fixture_json("abandoned_ctr.json"), ContactId="o'brien-1")
+    v2 = dict(v1, LastUpdateTimestamp="2026-01-05T10:00:00Z", Attributes={"csat": "5"})
+    landing.write(KEY.format("1"), concat(v1))
+    materialize([stg_ctr], landing, warehouse)
+    landing.write(KEY.format("2"), concat(v2))
+    materialize([stg_ctr], landing, warehouse)
+    assert query(warehouse, "SELECT count(*) FROM stg_ctr WHERE contact_id = ?", ["o'brien-1"])[0][0] == 1
+    assert json.loads(row(warehouse, "o'brien-1")["attributes"])["csat"] == "5"
+
+
 def test_identical_resend_across_files_keeps_one_row_and_touches_nothing(landing, warehouse):
     record = fixture_json("abandoned_ctr.json")
     landing.write(KEY.format("1"), concat(record))

@@ -2,8 +2,10 @@
 `dagster.yaml`), connections are short, and BI readers get Parquet exports instead of the live file."""
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterable
 
 from dagster_duckdb import DuckDBResource
 
@@ -34,3 +36,26 @@ def arrow_view(con, name: str, table):
         yield name
     finally:
         con.unregister(name)
+
+
+# Ids that may stand in SQL text as literals: the characters of Connect ids (UUIDs) and of our own keys. Anything
+# else (hostile input can put quotes or NUL bytes in an id) takes the subquery form.
+_LITERAL_ID = re.compile(r"[A-Za-z0-9._:~/@+-]{1,256}")
+# DuckDB answers `col IN (constants)` from the column's ART index when the matches are at most
+# `index_scan_max_count` (set on warehouse connections, resources/__init__.py); larger sets scan the column.
+INDEX_LOOKUP_MAX = 20_000
+
+
+def ids_in(column: str, ids: Iterable[str], fallback: str) -> str:
+    """A predicate `column IN ids` that DuckDB can answer from the column's PRIMARY KEY index.
+
+    A lookup by id through `IN (SELECT ...)` scans the whole column, so its cost grows with the history; a list of
+    constants probes the index, so it grows with the number of ids. `fallback` is the same set as a subquery,
+    used when a list would be too long or an id is not safe to write as a literal.
+    """
+    ids = list(dict.fromkeys(i for i in ids if i is not None))
+    if not ids:
+        return "false"
+    if len(ids) > INDEX_LOOKUP_MAX or not all(_LITERAL_ID.fullmatch(i) for i in ids):
+        return f"{column} IN ({fallback})"
+    return f"{column} IN ({', '.join(repr(i) for i in ids)})"

@@ -27,6 +27,7 @@ from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics import jar_rows as RW
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
+from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.channel_sessions import ensure_channel_session_table
 from cc_reporting.staging.ctr_table import STG_CTR_DDL
 
@@ -124,15 +125,19 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             stats["rows_replaced"] = con.execute(
                 'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)').fetchone()[0]
             con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
+            # No FCR target ends before `since`, so only sessions starting after it can decide one: a bound that
+            # lets DuckDB skip the older row groups of jar (the rest of the customers' history).
+            since = _fcr_targets_since(con)
             in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
-            L.customer_sessions(con, work_filter="true", jar_filter=in_aff)
-            L.fcr(con, n, """
+            L.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
+            L.fcr(con, n, f"""
                 SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
                 WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL
                 UNION ALL
                 SELECT j."SessionId", j."CUST_ID", j."UniversalSessionId", j."SessionEndTime"
                 FROM jar j JOIN _jar_aff_cust a ON a.cust = j."CUST_ID"
-                WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi""")
+                WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi
+                  AND j."SessionEndTime" >= {_ts_literal(since)}""")
         stats["rows_recomputed"] = con.execute("SELECT count(*) FROM _jar_work").fetchone()[0]
         con.execute(f"""
             INSERT INTO jar BY NAME
@@ -144,9 +149,12 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                        SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
         if not full:
             # Same customer's earlier rows whose N-day window saw an affected session start.
-            stats["fcr_rows_updated"] = con.execute("""
+            # The recomputed rows were inserted with their value: only stored targets (ending at or after `since`)
+            # can differ.
+            stats["fcr_rows_updated"] = con.execute(f"""
                 UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
-                WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved""").fetchone()[0]
+                WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
+                  AND jar."SessionEndTime" >= {_ts_literal(since)}""").fetchone()[0]
             # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
             stats["rows_finalized"] = con.execute(f"""
                 UPDATE jar SET "IsResolvedFinal" = {_final(n)}
@@ -190,13 +198,14 @@ def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str
         WHERE o.root IS DISTINCT FROM n.root""")
     con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
                    WHERE root_contact_id IN (SELECT id FROM _jar_cb_changed)""")
-    con.execute("""
+    seeds = [r[0] for r in con.execute("SELECT DISTINCT id FROM _jar_seed").fetchall()]
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_pre AS
         SELECT id FROM _jar_seed
         UNION SELECT "SessionId" FROM jar WHERE root_contact_id IN (SELECT id FROM _jar_seed)
         UNION SELECT contact_id FROM stg_ctr WHERE next_contact_id IN (SELECT id FROM _jar_seed)
         UNION SELECT previous_contact_id FROM stg_ctr
-              WHERE contact_id IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL
+              WHERE {ids_in('contact_id', seeds, 'SELECT id FROM _jar_seed')} AND previous_contact_id IS NOT NULL
         UNION SELECT previous_contact_id FROM jar
               WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL""")
     RW.add_connect_rows(con, mapping, settings, "_jar_pre")
@@ -215,6 +224,19 @@ def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str
     count = lambda t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
     return {"changed_ids": len(ids), "crm_phone_changes": count("_jar_phone_changed"),
             "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}
+
+
+def _fcr_targets_since(con) -> datetime | None:
+    """The earliest SessionEndTime of an FCR target: a recomputed row, or a stored row in its customer's window."""
+    return con.execute("""
+        SELECT least((SELECT min("SessionEndTime") FROM _jar_work
+                      WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL),
+                     (SELECT min(lo) FROM _jar_aff_cust))""").fetchone()[0]
+
+
+def _ts_literal(moment: datetime | None) -> str:
+    """A constant DuckDB can prune row groups with (a subquery it cannot); None: no target, nothing qualifies."""
+    return "TIMESTAMP 'infinity'" if moment is None else f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
 def _affected_customers(con, fcr_days: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from cc_reporting.models.analytics.jar_rows import CHANNEL_TYPE
 from cc_reporting.models.analytics.jar_schema import table_exists
+from cc_reporting.resources.warehouse import ids_in
 
 MAX_CALLBACK_HOPS = 20
 
@@ -55,11 +56,13 @@ def build_phone_map(con) -> None:
 
 def link_rows(con) -> None:
     """`_jar_work` = `_jar_base` + next contact, callback links, JourneyStep, journey_path."""
+    next_sql = "SELECT next_contact_id FROM _jar_base WHERE next_contact_id IS NOT NULL"
+    next_ids = [r[0] for r in con.execute(next_sql).fetchall()]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_work AS
         WITH nxt AS (  -- the next contact of Connect legs, read from staging: it may lie outside the scope
             SELECT contact_id, {CHANNEL_TYPE} AS channel_type, agent_username, queue_id FROM stg_ctr
-            WHERE contact_id IN (SELECT next_contact_id FROM _jar_base WHERE next_contact_id IS NOT NULL)
+            WHERE {ids_in('contact_id', next_ids, next_sql)}
         ), requested AS (  -- legs that requested a callback: the earliest callback leg pointing back at them
             SELECT previous_contact_id AS requester,
                    first(contact_id ORDER BY initiation_ts NULLS LAST, contact_id) AS callback_id
@@ -95,24 +98,28 @@ def link_rows(con) -> None:
         LEFT JOIN requested r ON r.requester = b."SessionId" AND b.source = 'connect'""")
 
 
-def customer_sessions(con, work_filter: str = "true", jar_filter: str = "false") -> None:
+def customer_sessions(con, work_filter: str = "true", jar_filter: str = "false", since=None) -> None:
     """`_jar_cust_sessions(cust, usid, start)`: customer-started universal sessions per customer (§4).
 
     Sessions come from `_jar_work` rows passing `work_filter` and from stored `jar` rows passing `jar_filter`;
-    the two never share a universal session (the work table holds whole sessions and replaces them)."""
+    the two never share a universal session (the work table holds whole sessions and replaces them).
+    `since`: only stored sessions starting after it are wanted (every row of such a session starts after it;
+    a row without a start keeps its session's membership)."""
+    after = "true" if since is None else f"\"SessionStartTime\" > TIMESTAMP '{since.isoformat(sep=' ')}'"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_cust_sessions AS
         WITH member AS (
             SELECT DISTINCT "CUST_ID" AS cust, "UniversalSessionId" AS usid FROM _jar_work
             WHERE "CUST_ID" IS NOT NULL AND ({work_filter})
             UNION
-            SELECT DISTINCT "CUST_ID", "UniversalSessionId" FROM jar WHERE "CUST_ID" IS NOT NULL AND ({jar_filter})
+            SELECT DISTINCT "CUST_ID", "UniversalSessionId" FROM jar
+            WHERE "CUST_ID" IS NOT NULL AND ({jar_filter}) AND ({after} OR "SessionStartTime" IS NULL)
         ), firsts AS (
             SELECT "UniversalSessionId" AS usid, "SessionStartTime" AS start, is_outbound
             FROM _jar_work WHERE "JourneyStep" = 1
             UNION ALL
             SELECT "UniversalSessionId", "SessionStartTime", is_outbound FROM jar
-            WHERE "JourneyStep" = 1 AND "UniversalSessionId" IN (SELECT usid FROM member)
+            WHERE "JourneyStep" = 1 AND {after} AND "UniversalSessionId" IN (SELECT usid FROM member)
         )
         SELECT m.cust, m.usid, f.start FROM member m JOIN firsts f USING (usid) WHERE f.is_outbound = 0""")
 

@@ -12,6 +12,7 @@ from cc_reporting.models.analytics.jar_config import (
 )
 from cc_reporting.models.analytics.jar_schema import EXTRA_COLUMNS, SEED_COLUMNS
 from cc_reporting.models.teleopti import rules as R
+from cc_reporting.resources.warehouse import ids_in
 
 # Every rule below that Teleopti also uses comes from teleopti/rules.py, so the JAR's flags and the Teleopti
 # queue statistics cannot drift apart. The expressions use stg_ctr's bare column names.
@@ -51,16 +52,18 @@ LEG_COLUMNS = ("contact_id, previous_contact_id, next_contact_id, root_contact_i
                "acw_duration, queue_id, queue_name, enqueue_ts, queue_duration, customer_phone_hash")
 
 
-def _scope_filter(column: str, scope: str | None) -> str:
-    return f"WHERE {column} IN (SELECT id FROM {scope})" if scope else ""
+def _scope_filter(con, column: str, scope: str | None) -> str:
+    """`WHERE column IN scope` as an index lookup (the scopes are small; the tables grow with the history)."""
+    if not scope:
+        return ""
+    ids = [r[0] for r in con.execute(f"SELECT id FROM {scope}").fetchall()]
+    return f"WHERE {ids_in(column, ids, f'SELECT id FROM {scope}')}"
 
 
 def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> None:
     """One row per staged leg in scope."""
     usid_pos = mapping.index("universal_session_id")
-    # In scope: find the rows by their id first (one narrow column), then read the wide ones only for those.
-    where = (f"WHERE s.rowid IN (SELECT rowid FROM stg_ctr WHERE contact_id IN (SELECT id FROM {scope}))"
-             if scope else "")
+    where = _scope_filter(con, "s.contact_id", scope)
     # 1. The legs, their attributes parsed once, and their chain root (through callbacks, see jar_links).
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_legs AS
@@ -71,11 +74,12 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
         FROM stg_ctr s LEFT JOIN _jar_cb_root cb ON cb.contact_id = s.root_contact_id
         {where}""")
     # 2. The root row's universal session id, for legs without their own: a chain never splits.
+    roots_sql = f"SELECT chain_root FROM _jar_legs WHERE av[{usid_pos}] IS NULL AND chain_root <> contact_id"
+    roots = [r[0] for r in con.execute(roots_sql).fetchall()]
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_root_usid AS
         SELECT contact_id, {attribute_list_sql(mapping)}[{usid_pos}] AS usid FROM stg_ctr
-        WHERE contact_id IN (SELECT chain_root FROM _jar_legs
-                             WHERE av[{usid_pos}] IS NULL AND chain_root <> contact_id)""")
+        WHERE {ids_in('contact_id', roots, roots_sql)}""")
     a = lambda key: attr(mapping, key)  # noqa: E731
     b = lambda key: attr_bool(mapping, key)  # noqa: E731
     # absent -> false; present -> true/false, or null when invalid
@@ -157,8 +161,11 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
 
 def add_external_rows(con, scope: str | None) -> None:
     """One row per staged external session in scope (a Connect leg with the same id keeps the SessionId)."""
-    where = _scope_filter("e.session_id", scope)
-    where += (" AND " if where else "WHERE ") + "NOT EXISTS (SELECT 1 FROM stg_ctr c WHERE c.contact_id = e.session_id)"
+    where = _scope_filter(con, "e.session_id", scope)
+    if scope:  # only the scope's ids can collide: look those up instead of anti-joining all of stg_ctr
+        where += f" AND e.session_id NOT IN (SELECT contact_id FROM stg_ctr {_scope_filter(con, 'contact_id', scope)})"
+    else:
+        where = "WHERE NOT EXISTS (SELECT 1 FROM stg_ctr c WHERE c.contact_id = e.session_id)"
     con.execute(f"""
         INSERT INTO _jar_base BY NAME
         SELECT
