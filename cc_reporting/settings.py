@@ -29,6 +29,7 @@ class Settings:
     partitions_start: str
     report_timezone: str
     fcr_days: int
+    jar_lookback_days: int
     car_window_days: int
     car_export_sensitive: bool
     late_data_days: int
@@ -78,6 +79,10 @@ def load_settings() -> Settings:
         partitions_start=env("CC_PARTITIONS_START", "2026-01-01"),
         report_timezone=env("CC_REPORT_TIMEZONE", "UTC"),
         fcr_days=int(env("CC_FCR_DAYS", "7")),
+        # The legs of one journey (transfers, callbacks, a chat handed to a call, a task) lie within this many days
+        # of each other (connect-formats.md: tasks live up to 7 days, callbacks are dialled hours later): an
+        # incremental JAR refresh looks that far back for a changed leg's relatives instead of through all history.
+        jar_lookback_days=int(env("CC_JAR_LOOKBACK_DAYS", "7")),
         car_window_days=int(env("CC_CAR_WINDOW_DAYS", "90")),
         car_export_sensitive=_bool(env("CC_CAR_EXPORT_SENSITIVE", "false")),
         late_data_days=int(env("CC_LATE_DATA_DAYS", "7")),

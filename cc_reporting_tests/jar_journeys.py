@@ -21,8 +21,9 @@ SALT = "jar-test-salt"
 PHONE = "+12065550142"
 
 
-def settings(fcr_days=7, sla=20, short=5):
-    return SimpleNamespace(fcr_days=fcr_days, sla_seconds=sla, short_abandon_seconds=short)
+def settings(fcr_days=7, sla=20, short=5, lookback_days=7):
+    return SimpleNamespace(fcr_days=fcr_days, sla_seconds=sla, short_abandon_seconds=short,
+                           jar_lookback_days=lookback_days)
 
 
 def at(hhmmss: str, day: int = 0) -> datetime:

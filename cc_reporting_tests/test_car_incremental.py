@@ -16,7 +16,8 @@ from .jar_journeys import CUSTOMER_PHONES, at, ensure, leg, random_journeys, sta
 
 
 def car_settings(window_days=90):
-    return SimpleNamespace(fcr_days=7, sla_seconds=20, short_abandon_seconds=5, car_window_days=window_days)
+    return SimpleNamespace(fcr_days=7, sla_seconds=20, short_abandon_seconds=5, car_window_days=window_days,
+                           jar_lookback_days=7)
 
 
 @pytest.fixture

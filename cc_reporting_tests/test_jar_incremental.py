@@ -180,3 +180,25 @@ def test_more_legs_than_a_duckdb_row_group_all_reach_the_jar(con):
     assert con.execute("""SELECT count(*), count(DISTINCT "SessionId"), count("JourneyStep"), count(journey_path)
                           FROM jar""").fetchall() == [(131_000,) * 4]
     assert jar_table(con) == full_rebuild_of(con, as_of)
+
+
+@pytest.mark.parametrize("lookback_days, linked", [(3, True), (2, False)])
+def test_relatives_are_searched_back_as_far_as_the_jar_lookback(con, lookback_days, linked):
+    """CC_JAR_LOOKBACK_DAYS bounds how far back an incremental refresh searches for a changed leg's relatives (rows
+    that name it or share its universal session), so an increment does not scan the whole history. A voice leg
+    landing 2 days 23 hours after the chat of its universal session: found with 3 days (the refresh equals a full
+    rebuild), left as it was with 2 (the documented limit; a full rebuild links it)."""
+    stage_sessions(con, bot_session("wb-1", universal_session_id="us-1", customer_id="C1", handed_off_to="VOICE"))
+    stage(con, leg("ivr-x", "12:00:00"))
+    as_of = at("23:00:00", 4)
+    refresh_jar_pending(con, settings(lookback_days=lookback_days), as_of)
+    assert jar_rows(con)["wb-1"]["journey_path"] == "WEBCHAT_BOT"
+
+    stage(con, leg("v1", "07:55:00", 3, queue="billing", agent="jane",
+                   attributes={"universalSessionId": "us-1", "customerId": "C1"}), batch="b2")
+    meta = refresh_jar_pending(con, settings(lookback_days=lookback_days), as_of)
+    assert meta["mode"] == "incremental"
+    rows = jar_rows(con)
+    assert rows["v1"]["UniversalSessionId"] == "us-1"
+    assert (rows["wb-1"]["journey_path"] == "WEBCHAT_BOT>VOICE") is linked
+    assert (jar_table(con) == full_rebuild_of(con, as_of, lookback_days=lookback_days)) is linked

@@ -11,6 +11,7 @@ from cc_reporting.models.teleopti import assets as A
 from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.models.teleopti.late_data import contiguous_ranges, teleopti_late_data_sensor
 from cc_reporting.models.teleopti.schedules import (
+    analytics_daily_schedule,
     due_partition_key,
     teleopti_agent_performance_schedule,
     interval_reports_schedule,
@@ -208,3 +209,12 @@ def test_teleopti_day_is_delivered_over_sftp_and_a_changed_interval_is_redeliver
         assert delivered == {"teleopti_queue_stats": 1, "teleopti_agent_queue_stats": 0, "teleopti_contacts": 1}
         assert server.files()["queue_stats/queue_stats_20260105_0900.csv"] == (
             tmp_path / "outbox" / "queue_stats" / "queue_stats_20260105_0900.csv").read_bytes()
+
+
+@pytest.mark.parametrize("day, full", [(datetime(2026, 1, 4, 0, 30, tzinfo=timezone.utc), True),   # a Sunday
+                                       (datetime(2026, 1, 5, 0, 30, tzinfo=timezone.utc), False)])  # a Monday
+def test_the_sunday_analytics_run_rebuilds_the_jar_whole(day, full):
+    request = analytics_daily_schedule(dg.build_schedule_context(scheduled_execution_time=day))
+    jar_config = request.run_config["ops"]["jar"]["config"]
+    assert jar_config["as_of"] == day.isoformat() and jar_config.get("full_rebuild", False) is full
+    assert "full_rebuild" not in request.run_config["ops"]["car"]["config"]

@@ -10,7 +10,7 @@ import dagster as dg
 from cc_reporting.delivery.parquet_exports import ensure_bi_views, export_partition
 from cc_reporting.metadata import table_metadata
 from cc_reporting.models.analytics.car import car_export_columns, ensure_car_table, refresh_car
-from cc_reporting.models.analytics.jar import refresh_jar_pending
+from cc_reporting.models.analytics.jar import refresh_jar, refresh_jar_pending
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.schema import ensure_staging_tables
@@ -20,6 +20,13 @@ class AsOfConfig(dg.Config):
     """`as_of` of the refresh (ISO-8601 UTC); empty = now. `cc-reporting run --end E` refreshes as of E."""
 
     as_of: str = ""
+
+
+class JarConfig(AsOfConfig):
+    """`full_rebuild`: recompute every row instead of the rows changes reach (the weekly run does; it also links
+    relatives further apart than CC_JAR_LOOKBACK_DAYS)."""
+
+    full_rebuild: bool = False
 
 
 def resolve_as_of(config: AsOfConfig) -> datetime:
@@ -39,12 +46,12 @@ def _scalar_metadata(stats: dict) -> dict:
     deps=["stg_ctr", "stg_channel_session", "stg_crm_customer"],
     description="Journey Analytics Record: one row per contact leg and per external session (car-jar.md).",
 )
-def jar(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
+def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehouse):
     settings = load_settings()
     as_of = resolve_as_of(config)
     with warehouse.connect() as con:
         ensure_staging_tables(con, settings.pii_salt)
-        stats = refresh_jar_pending(con, settings, as_of)
+        stats = refresh_jar(con, settings, as_of) if config.full_rebuild else refresh_jar_pending(con, settings, as_of)
         ensure_bi_views(con)
         metadata = {**_scalar_metadata(stats), "as_of": as_of.isoformat(), **table_metadata(
             con, "jar", 'SELECT "ChannelType", "SessionId", "CUST_ID", "SessionStartTime", "JourneyStep", '

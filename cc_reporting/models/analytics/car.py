@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.crm import CRM_TYPES, ensure_crm_table, q
 
 _BEHAVIOUR_SEED = {"CommonChannels": "VARCHAR", "Device": "VARCHAR"}
@@ -75,7 +76,7 @@ win AS (
            is_outbound, "SessionStartTime" AS started, "UniversalSessionId" AS usid, "IsResolved" AS resolved,
            ("InteractionStartTime" IS NOT NULL AND is_outbound = 0 AND "IsTransferred" IS NOT TRUE) AS fcr_eligible,
            "CSATScore" AS csat, "IsDigitalOffered" AS offered, "IsDigitalAccepted" AS accepted, is_abandoned
-    FROM jar
+    FROM {rows}
     WHERE "CUST_ID" IS NOT NULL AND "SessionStartTime" > $window_start AND "SessionStartTime" <= $as_of
       AND {scope}
 )"""
@@ -119,13 +120,13 @@ devices AS (  -- most frequent, ties to the most recently used; the name breaks 
 _REPEATS = """
 universal AS (
     SELECT "UniversalSessionId" AS usid, min("SessionStartTime") AS started, max("SessionEndTime") AS ended
-    FROM jar WHERE "UniversalSessionId" IS NOT NULL AND {session_scope}
+    FROM {session_rows} WHERE "UniversalSessionId" IS NOT NULL AND {session_scope}
     GROUP BY 1
     HAVING NOT coalesce(bool_or("JourneyStep" = 1 AND is_outbound = 1), false)
 ),
 customer_sessions AS (
     SELECT DISTINCT j."CUST_ID" AS cust, u.usid, u.started, u.ended
-    FROM jar j JOIN universal u ON u.usid = j."UniversalSessionId"
+    FROM {rows} j JOIN universal u ON u.usid = j."UniversalSessionId"
     WHERE j."CUST_ID" IS NOT NULL AND {scope}
 ),
 window_sessions AS (
@@ -145,7 +146,7 @@ repeats AS (
 _CUSTOMERS = """
 history AS (
     SELECT "CUST_ID" AS cust, max("SessionStartTime") AS last_contact_at
-    FROM jar WHERE "CUST_ID" IS NOT NULL AND {scope} GROUP BY 1
+    FROM {rows} WHERE "CUST_ID" IS NOT NULL AND {scope} GROUP BY 1
 ),
 customers AS (
     SELECT "Cust_ID" AS cust FROM stg_crm_customer WHERE {crm_scope}
@@ -190,13 +191,23 @@ ORDER BY k.cust
 """
 
 
-_ALL = {"scope": "true", "session_scope": "true", "crm_scope": "true"}
-_SCOPED = {"scope": '"CUST_ID" IN (SELECT cust FROM _car_scope)',
-           "session_scope": '"UniversalSessionId" IN (SELECT "UniversalSessionId" FROM jar '
-                            'WHERE "CUST_ID" IN (SELECT cust FROM _car_scope))',
-           "crm_scope": '"Cust_ID" IN (SELECT cust FROM _car_scope)'}
+_ALL = {"scope": "true", "session_scope": "true", "crm_scope": "true", "rows": "jar", "session_rows": "jar"}
+# Scoped: the customers' rows and the rows of their universal sessions are read from jar once each (two scans of
+# its id columns instead of one per CTE) into `_car_rows` and `_car_session_rows`.
+_SCOPED = {"scope": "true", "session_scope": "true", "crm_scope": '"Cust_ID" IN (SELECT cust FROM _car_scope)',
+           "rows": "_car_rows", "session_rows": "_car_session_rows"}
 REFRESH_SQL = _REFRESH_SQL.format(**_ALL)  # every customer
 SCOPED_REFRESH_SQL = _REFRESH_SQL.format(**_SCOPED)  # the customers in `_car_scope(cust)`
+_ROW_COLUMNS = ('"CUST_ID", "ChannelType", device, is_outbound, "SessionStartTime", "UniversalSessionId", '
+                '"IsResolved", "InteractionStartTime", "IsTransferred", "CSATScore", "IsDigitalOffered", '
+                '"IsDigitalAccepted", is_abandoned')
+_SCOPED_ROWS_SQL = (
+    f'CREATE OR REPLACE TEMP TABLE _car_rows AS SELECT {_ROW_COLUMNS} FROM jar '
+    'WHERE "CUST_ID" IN (SELECT cust FROM _car_scope)',
+    'CREATE OR REPLACE TEMP TABLE _car_session_rows AS '
+    'SELECT "UniversalSessionId", "SessionStartTime", "SessionEndTime", "JourneyStep", is_outbound FROM jar '
+    'WHERE "UniversalSessionId" IN (SELECT DISTINCT "UniversalSessionId" FROM _car_rows)',
+)
 
 # Customers on universal sessions with a row whose start crossed a window edge between the two as_of values.
 _WINDOW_MOVED_SQL = """
@@ -270,10 +281,13 @@ def refresh_car(con, settings, as_of: datetime, *, full: bool = False) -> dict:
             UNION SELECT "CUST_ID" FROM jar
                   WHERE "UniversalSessionId" IN (SELECT usid FROM _car_moved) AND "CUST_ID" IS NOT NULL""")
         recomputed = con.execute("SELECT count(*) FROM _car_scope").fetchall()[0][0]
-        con.execute('DELETE FROM car WHERE "Cust_ID" IN (SELECT cust FROM _car_scope)')
+        scoped = [r[0] for r in con.execute("SELECT cust FROM _car_scope").fetchall()]
+        con.execute(f'DELETE FROM car WHERE {ids_in(q("Cust_ID"), scoped, "SELECT cust FROM _car_scope")}')
+        for sql in _SCOPED_ROWS_SQL:
+            con.execute(sql)
         con.execute(SCOPED_REFRESH_SQL, params)
-        con.execute("DROP TABLE IF EXISTS temp._car_scope")
-        con.execute("DROP TABLE IF EXISTS temp._car_moved")
+        for name in ("_car_scope", "_car_moved", "_car_rows", "_car_session_rows"):
+            con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     con.execute("DELETE FROM car_pending")
     con.execute("DELETE FROM car_refresh_state")
     con.execute("INSERT INTO car_refresh_state VALUES (?, ?, ?, ?, now())", [as_of, window_days, fcr_days, crm_version])

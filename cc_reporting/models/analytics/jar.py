@@ -18,7 +18,7 @@ in small `jar_*` tables so the next one can tell what changed. Usual call, after
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 
@@ -119,9 +119,10 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             L.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
                              WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
         else:
-            stats.update(_incremental_scope(con, mapping, settings, changed_session_ids))
+            scope_stats, since = _incremental_scope(con, mapping, settings, changed_session_ids)
+            stats.update(scope_stats)
             L.link_rows(con)
-            _affected_customers(con, n)  # reads the stored rows before they are replaced
+            _affected_customers(con, n, since)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
                 'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)').fetchone()[0]
             con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
@@ -174,8 +175,10 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
     return stats
 
 
-def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str]) -> dict:
-    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above)."""
+def _incremental_scope(con, mapping: JarMapping, settings,
+                       changed_ids: list[str]) -> tuple[dict, datetime | None]:
+    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above); returns
+    counts and where the search for relatives began (None: all history)."""
     ids = pa.table({"id": pa.array(list(changed_ids), type=pa.string())})
     con.register("_jar_changed_arrow", ids)
     # Explicit DDL: see jar_rows.create_base_table (an empty CTAS followed by a large INSERT misbehaves).
@@ -199,31 +202,57 @@ def _incremental_scope(con, mapping: JarMapping, settings, changed_ids: list[str
     con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
                    WHERE root_contact_id IN (SELECT id FROM _jar_cb_changed)""")
     seeds = [r[0] for r in con.execute("SELECT DISTINCT id FROM _jar_seed").fetchall()]
+    # Relatives of the seeds are searched only from `since` on: journeys last at most CC_JAR_LOOKBACK_DAYS, so
+    # older row groups (most of the history) are skipped by their min/max statistics.
+    since = _lookback_start(con, seeds, int(settings.jar_lookback_days))
+    in_jar, in_stg = _starts_since('"SessionStartTime"', since), _starts_since("initiation_ts", since, "+00")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_pre AS
         SELECT id FROM _jar_seed
-        UNION SELECT "SessionId" FROM jar WHERE root_contact_id IN (SELECT id FROM _jar_seed)
-        UNION SELECT contact_id FROM stg_ctr WHERE next_contact_id IN (SELECT id FROM _jar_seed)
+        UNION SELECT "SessionId" FROM jar WHERE root_contact_id IN (SELECT id FROM _jar_seed) AND {in_jar}
+        UNION SELECT contact_id FROM stg_ctr WHERE next_contact_id IN (SELECT id FROM _jar_seed) AND {in_stg}
         UNION SELECT previous_contact_id FROM stg_ctr
               WHERE {ids_in('contact_id', seeds, 'SELECT id FROM _jar_seed')} AND previous_contact_id IS NOT NULL
         UNION SELECT previous_contact_id FROM jar
-              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL""")
+              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}""")
     RW.add_connect_rows(con, mapping, settings, "_jar_pre")
     RW.add_external_rows(con, "_jar_pre")
     # Whole universal sessions, as they are now and as they were.
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_scope AS
         SELECT id FROM _jar_pre
-        UNION SELECT "SessionId" FROM jar WHERE "UniversalSessionId" IN (
+        UNION SELECT "SessionId" FROM jar WHERE {in_jar} AND "UniversalSessionId" IN (
             SELECT "UniversalSessionId" FROM _jar_base
-            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre))""")
+            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre) AND {in_jar})""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _jar_rest AS
                    SELECT id FROM _jar_scope WHERE id NOT IN (SELECT id FROM _jar_pre)""")
     RW.add_connect_rows(con, mapping, settings, "_jar_rest")
     RW.add_external_rows(con, "_jar_rest")
     count = lambda t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
-    return {"changed_ids": len(ids), "crm_phone_changes": count("_jar_phone_changed"),
-            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}
+    return {"changed_ids": len(ids), "lookback_from": since.isoformat(sep=" ") if since else "all history",
+            "crm_phone_changes": count("_jar_phone_changed"),
+            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}, since
+
+
+def _lookback_start(con, seeds: list[str], lookback_days: int) -> datetime | None:
+    """The earliest start among the seeds' legs and sessions less the look-back (naive UTC); None: no bound."""
+    legs = ids_in("contact_id", seeds, "SELECT id FROM _jar_seed")
+    sessions = ids_in("session_id", seeds, "SELECT id FROM _jar_seed")
+    earliest, unknown = con.execute(f"""
+        SELECT min(t), count(*) FILTER (WHERE t IS NULL) FROM (
+            SELECT timezone('UTC', initiation_ts) AS t FROM stg_ctr WHERE {legs}
+            UNION ALL SELECT timezone('UTC', started_at) FROM stg_channel_session WHERE {sessions})""").fetchone()
+    if earliest is None or unknown:  # a seed without a start could be related to anything
+        return None
+    return earliest - timedelta(days=lookback_days)
+
+
+def _starts_since(column: str, since: datetime | None, zone: str = "") -> str:
+    """`column` from `since` on, or unknown (a row without a start is never ruled out); a constant, so prunable."""
+    if since is None:
+        return "true"
+    kind = "TIMESTAMPTZ" if zone else "TIMESTAMP"
+    return f"({column} >= {kind} '{since.isoformat(sep=' ')}{zone}' OR {column} IS NULL)"
 
 
 def _fcr_targets_since(con) -> datetime | None:
@@ -239,14 +268,15 @@ def _ts_literal(moment: datetime | None) -> str:
     return "TIMESTAMP 'infinity'" if moment is None else f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
-def _affected_customers(con, fcr_days: int) -> None:
+def _affected_customers(con, fcr_days: int, since: datetime | None) -> None:
     """`_jar_aff_cust(cust, lo, hi)`: customers of the replaced rows (before and after) and the SessionEndTime
-    range [lo, hi) of their other rows whose FCR window can contain an affected session's start."""
+    range [lo, hi) of their other rows whose FCR window can contain an affected session's start. The stored rows
+    of the scope were all found from `since` on."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_aff_cust AS
         WITH starts AS (
             SELECT "CUST_ID" AS cust, min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") AS start
-            FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)
+            FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {_starts_since('"SessionStartTime"', since)}
             UNION ALL
             SELECT "CUST_ID", min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") FROM _jar_work
         )

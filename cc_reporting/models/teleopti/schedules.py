@@ -69,10 +69,16 @@ kpi_daily_schedule = dg.build_schedule_from_partitioned_job(
     kpi_daily_job, hour_of_day=1, minute_of_hour=0, default_status=dg.DefaultScheduleStatus.RUNNING)
 
 
+JAR_FULL_REBUILD_WEEKDAY = 6  # Sunday (UTC), the quietest night of most contact centers
+
+
 @dg.schedule(job=analytics_refresh_job, cron_schedule="30 0 * * *", execution_timezone="UTC",
              default_status=dg.DefaultScheduleStatus.RUNNING)
 def analytics_daily_schedule(context: dg.ScheduleEvaluationContext):
-    """Refresh JAR and CAR daily even without new data: the CAR window slides, provisional FCR rows finalize."""
+    """Refresh JAR and CAR daily even without new data: the CAR window slides, provisional FCR rows finalize.
+    Sundays' run rebuilds the JAR whole: relatives further apart than CC_JAR_LOOKBACK_DAYS get linked."""
     as_of = context.scheduled_execution_time.isoformat()
     config = {"ops": {name: {"config": {"as_of": as_of}} for name in ("jar", "car")}}
+    if context.scheduled_execution_time.astimezone(timezone.utc).weekday() == JAR_FULL_REBUILD_WEEKDAY:
+        config["ops"]["jar"]["config"]["full_rebuild"] = True
     return dg.RunRequest(run_key=f"analytics-{as_of}", run_config=config, tags={"cc_reporting/reason": "daily"})
