@@ -202,3 +202,26 @@ def test_relatives_are_searched_back_as_far_as_the_jar_lookback(con, lookback_da
     assert rows["v1"]["UniversalSessionId"] == "us-1"
     assert (rows["wb-1"]["journey_path"] == "WEBCHAT_BOT>VOICE") is linked
     assert (jar_table(con) == full_rebuild_of(con, as_of, lookback_days=lookback_days)) is linked
+
+
+def test_callbacks_older_than_the_lookback_keep_their_stored_root_for_newer_walks(con):
+    """The incremental refresh re-walks only callbacks from the look-back on; a newer walk that reaches an older
+    callback continues from that callback's stored root. cb2 (day 3) calls back cb1 (day 0), which called back k1:
+    with a 1-day look-back cb1 is not re-walked, yet cb2 and the transfer t after it reach k1 as a full rebuild
+    does (each leg in its own universal session, so the 3-day span is no journey longer than the look-back)."""
+    stage(con, leg("k1", "10:00:00", queue="billing", attributes={"universalSessionId": "us-k"}),
+          leg("cb1", "11:00:00", method="CALLBACK", previous="k1", ivr=0, queue="billing", agent="bob",
+              attributes={"universalSessionId": "us-c1"}))
+    as_of = at("23:00:00", 4)
+    refresh_jar_pending(con, settings(lookback_days=1), as_of)
+    assert jar_rows(con)["cb1"]["root_contact_id"] == "k1"
+
+    stage(con, leg("cb2", "09:00:00", 3, method="CALLBACK", previous="cb1", ivr=0, queue="billing", agent="amy",
+                   attributes={"universalSessionId": "us-c2"}),
+          leg("t", "09:10:00", 3, method="TRANSFER", initial="cb2", queue="tech", agent="jane",
+              attributes={"universalSessionId": "us-c2"}), batch="b2")
+    meta = refresh_jar_pending(con, settings(lookback_days=1), as_of)
+    rows = jar_rows(con)
+    assert meta["mode"] == "incremental" and meta["lookback_from"].startswith("2026-01-07")
+    assert [rows[k]["root_contact_id"] for k in ("cb1", "cb2", "t")] == ["k1", "k1", "k1"]
+    assert jar_table(con) == full_rebuild_of(con, as_of)

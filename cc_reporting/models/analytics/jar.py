@@ -32,7 +32,7 @@ from cc_reporting.staging.channel_sessions import ensure_channel_session_table
 from cc_reporting.staging.ctr_table import STG_CTR_DDL
 
 CUST_ID_ORIGINS = ("attribute", "phone", "ambiguous_phone", "none")
-_TEMP_TABLES = ("_jar_seed", "_jar_pre", "_jar_scope", "_jar_rest", "_jar_phone_changed", "_jar_cb_changed",
+_TEMP_TABLES = ("_jar_changed", "_jar_seed", "_jar_pre", "_jar_scope", "_jar_rest", "_jar_phone_changed", "_jar_cb_changed",
                 "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work", "_jar_aff_cust",
                 "_jar_cust_sessions", "_jar_fcr")
 
@@ -105,8 +105,16 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             staged_through = con.execute(_STAGED_THROUGH).fetchone()[0]
         state = con.execute("SELECT config_hash FROM jar_refresh_state").fetchone()
         full = changed_session_ids is None or state is None or state[0] != cfg
-        stats: dict = {"mode": "full" if full else "incremental",
-                       "callback_root_passes": L.build_callback_roots(con)}
+        # A callback's root can move only when a leg on its walk changed, and callbacks come after what they
+        # call back: the incremental refresh re-walks the callbacks from the changed legs' look-back on.
+        walk_from = None
+        if not full:
+            con.execute("CREATE OR REPLACE TEMP TABLE _jar_changed AS SELECT unnest($ids::VARCHAR[]) AS id",
+                        {"ids": list(changed_session_ids)})
+            walk_from = _lookback_start(con, changed_session_ids, "SELECT id FROM _jar_changed",
+                                        int(settings.jar_lookback_days))
+        passes = L.build_callback_roots(con, None if full else "SELECT id FROM _jar_changed", walk_from)
+        stats: dict = {"mode": "full" if full else "incremental", "callback_root_passes": passes}
         L.build_phone_map(con)
         RW.create_base_table(con)
         if full:
@@ -204,7 +212,7 @@ def _incremental_scope(con, mapping: JarMapping, settings,
     seeds = [r[0] for r in con.execute("SELECT DISTINCT id FROM _jar_seed").fetchall()]
     # Relatives of the seeds are searched only from `since` on: journeys last at most CC_JAR_LOOKBACK_DAYS, so
     # older row groups (most of the history) are skipped by their min/max statistics.
-    since = _lookback_start(con, seeds, int(settings.jar_lookback_days))
+    since = _lookback_start(con, seeds, "SELECT id FROM _jar_seed", int(settings.jar_lookback_days))
     in_jar, in_stg = _starts_since('"SessionStartTime"', since), _starts_since("initiation_ts", since, "+00")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_pre AS
@@ -234,10 +242,11 @@ def _incremental_scope(con, mapping: JarMapping, settings,
             "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}, since
 
 
-def _lookback_start(con, seeds: list[str], lookback_days: int) -> datetime | None:
-    """The earliest start among the seeds' legs and sessions less the look-back (naive UTC); None: no bound."""
-    legs = ids_in("contact_id", seeds, "SELECT id FROM _jar_seed")
-    sessions = ids_in("session_id", seeds, "SELECT id FROM _jar_seed")
+def _lookback_start(con, seeds: list[str], seeds_sql: str, lookback_days: int) -> datetime | None:
+    """The earliest start among the seeds' legs and sessions less the look-back (naive UTC); None: no bound.
+    `seeds_sql`: the same seeds as a query (for ids that cannot be literals)."""
+    legs = ids_in("contact_id", seeds, seeds_sql)
+    sessions = ids_in("session_id", seeds, seeds_sql)
     earliest, unknown = con.execute(f"""
         SELECT min(t), count(*) FILTER (WHERE t IS NULL) FROM (
             SELECT timezone('UTC', initiation_ts) AS t FROM stg_ctr WHERE {legs}

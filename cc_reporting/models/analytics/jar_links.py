@@ -17,15 +17,28 @@ from cc_reporting.resources.warehouse import ids_in
 MAX_CALLBACK_HOPS = 20
 
 
-def build_callback_roots(con) -> int:
-    """Resolve every callback leg's root with a few UPDATE passes (one hop each); returns the passes run."""
+def build_callback_roots(con, changed_sql: str | None = None, walk_from=None) -> int:
+    """Resolve callback legs' roots with a few UPDATE passes (one hop each); returns the passes run.
+
+    A full refresh (`changed_sql` None) walks every callback. An incremental one re-walks only callbacks initiated
+    from `walk_from` on (naive UTC; None: all) and takes the other, unchanged ones' roots from the previous refresh
+    (`jar_callback_root`): a walk reaching an older callback ends at that callback's stored root. Callbacks come
+    after the leg they call back, so an older callback's walk holds no changed leg."""
     # One hop from callback c: row p = c.PreviousContactId, go to p's InitialContactId (p itself when that is
     # null or p is not staged). stg_ctr.root_contact_id is already coalesce(InitialContactId, ContactId).
-    con.execute("""
+    recent = "true" if walk_from is None else (
+        f"(initiation_ts >= TIMESTAMPTZ '{walk_from.isoformat(sep=' ')}+00' OR initiation_ts IS NULL)")
+    callbacks = f"""SELECT contact_id, previous_contact_id FROM stg_ctr
+                    WHERE initiation_method = 'CALLBACK' AND previous_contact_id IS NOT NULL AND {recent}"""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _jar_cb_walk AS {callbacks}")
+    requesters = [r[0] for r in con.execute("SELECT DISTINCT previous_contact_id FROM _jar_cb_walk").fetchall()]
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_cb_step AS
         SELECT c.contact_id, coalesce(p.root_contact_id, c.previous_contact_id) AS step
-        FROM stg_ctr c LEFT JOIN stg_ctr p ON p.contact_id = c.previous_contact_id
-        WHERE c.initiation_method = 'CALLBACK' AND c.previous_contact_id IS NOT NULL""")
+        FROM _jar_cb_walk c LEFT JOIN (
+            SELECT contact_id, root_contact_id FROM stg_ctr
+            WHERE {ids_in('contact_id', requesters, 'SELECT previous_contact_id FROM _jar_cb_walk')}) p
+          ON p.contact_id = c.previous_contact_id""")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _jar_cb_root AS SELECT contact_id, step AS root, 1 AS hops FROM _jar_cb_step")
     passes = 0
@@ -36,7 +49,14 @@ def build_callback_roots(con) -> int:
         passes += 1
         if not updated:
             break
+    if changed_sql is not None:
+        kept = f"""SELECT contact_id, root FROM jar_callback_root
+                   WHERE contact_id NOT IN (SELECT contact_id FROM _jar_cb_step)
+                     AND contact_id NOT IN ({changed_sql})"""  # a changed leg may no longer be a callback
+        con.execute(f"""UPDATE _jar_cb_root SET root = o.root FROM ({kept}) o WHERE _jar_cb_root.root = o.contact_id""")
+        con.execute(f"INSERT INTO _jar_cb_root SELECT contact_id, root, 0 FROM ({kept})")
     con.execute("DROP TABLE _jar_cb_step")
+    con.execute("DROP TABLE _jar_cb_walk")
     return passes
 
 
