@@ -20,6 +20,8 @@ setup(
         "pyyaml",
         "tqdm",
         "pytz",
+        "msgspec>=0.18",  # the fast path of the Firehose decoder (cc_reporting/ingest/firehose.py)
+        "numpy",  # the simulator and the Firehose decoder's record cuts
     ],
     extras_require={
         "dev": ["pytest", "moto[server]>=5", "asyncssh>=2.14", "hypothesis"],
