@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cc_reporting.resources.warehouse import INDEX_LOOKUP_MAX, ids_in
+from cc_reporting.resources.warehouse import INDEX_LOOKUP_MAX, ROWS_PER_PROBE, ids_in, table_rows
 
 
 def _table(rows: int = 300_000):
@@ -43,3 +43,14 @@ def test_too_many_ids_or_none_at_all():
     assert ids_in("id", [f"x{i}" for i in range(INDEX_LOOKUP_MAX + 1)], "SELECT 1") == "id IN (SELECT 1)"
     assert ids_in("id", [], "SELECT 1") == "false"
     assert ids_in("id", [None, "a", "a"], "SELECT 1") == "id IN ('a')"
+
+
+def test_a_young_table_is_scanned_rather_than_probed_id_by_id():
+    ids = [f"id-{i}" for i in range(10)]
+    assert ids_in("id", ids, "SELECT id FROM wanted", table_rows=10 * ROWS_PER_PROBE - 1) == "id IN (SELECT id FROM wanted)"
+    assert ids_in("id", ids, "SELECT id FROM wanted", table_rows=10 * ROWS_PER_PROBE).startswith("id IN ('id-0'")
+
+
+def test_table_rows_reads_the_catalog():
+    con = _table(1234)
+    assert table_rows(con, "t") == 1234 and table_rows(con, "no_such_table") == 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from cc_reporting.resources.warehouse import arrow_view, ids_in
+from cc_reporting.resources.warehouse import arrow_view, ids_in, table_rows
 
 STG_CTR_DDL = """
 CREATE TABLE IF NOT EXISTS stg_ctr (
@@ -173,10 +173,11 @@ def merge_ctr_records(con, records: list[tuple[str, str]], batch_id: str, ingest
     # The staged copies of the batch's contacts, found through the primary-key index: the rest of the merge never
     # scans stg_ctr, so an increment costs the same with a month of history as with a day.
     batch_ids = [r[0] for r in con.execute("SELECT contact_id FROM batch_typed").fetchall()]
+    staged_rows = table_rows(con, "stg_ctr")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE batch_staged AS
                     SELECT contact_id, last_update_ts, record_hash, enqueue_ts, agent_connected_ts, initiation_ts
                     FROM stg_ctr
-                    WHERE {ids_in('contact_id', batch_ids, 'SELECT contact_id FROM batch_typed')}""")
+                    WHERE {ids_in('contact_id', batch_ids, 'SELECT contact_id FROM batch_typed', staged_rows)}""")
     # Keep only copies that are newer (or equal and different) than what is staged.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE batch_winners AS
@@ -200,7 +201,7 @@ def merge_ctr_records(con, records: list[tuple[str, str]], batch_id: str, ingest
     replaced_sql = "SELECT contact_id FROM batch_staged WHERE contact_id IN (SELECT contact_id FROM batch_winners)"
     replaced_ids = [r[0] for r in con.execute(replaced_sql).fetchall()]
     replaced = len(replaced_ids)
-    con.execute(f"DELETE FROM stg_ctr WHERE {ids_in('contact_id', replaced_ids, replaced_sql)}")
+    con.execute(f"DELETE FROM stg_ctr WHERE {ids_in('contact_id', replaced_ids, replaced_sql, staged_rows)}")
     con.execute("INSERT INTO stg_ctr BY NAME SELECT * FROM batch_winners")
     inserted = con.execute("SELECT count(*) FROM batch_winners").fetchone()[0]
     distinct = con.execute("SELECT count(*) FROM batch_typed").fetchone()[0]
