@@ -104,7 +104,19 @@ _PATHS = list(dict.fromkeys(path for _, path, _ in _FIELDS))
 PATH_LIST_SQL = "[" + ", ".join(f"'{p}'" for p in _PATHS) + "]"
 
 
+_OBJECT_PATHS = [path for _, path, kind in _FIELDS if kind == "object"]
+
+
+def _json_column(path: str) -> str:
+    return f"j{_OBJECT_PATHS.index(path)}"
+
+
 def _typed(path: str, kind: str) -> str:
+    if kind == "object":
+        # json_extract_string renders a string and an object alike: batch_ranked extracts the member as JSON
+        # (the second and last parse of the record) and its type is asked of that small value.
+        j = f"r.{_json_column(path)}"
+        return f"CASE WHEN json_type({j}) = 'OBJECT' THEN {j} END"
     v = f"r.v[{_PATHS.index(path) + 1}]"
     return {
         "text": v,
@@ -115,8 +127,6 @@ def _typed(path: str, kind: str) -> str:
         "arn_id": f"NULLIF(regexp_extract({v}, '[^/]*$'), '')",
         "agent_queue": f"coalesce(contains({v}, '/queue/agent/'), false)",
         "phone": f"hash_phone({v})",
-        # json_extract_string renders a string and an object alike: ask the type (a second, cheap parse).
-        "object": f"CASE WHEN json_type(r.raw, '{path}') = 'OBJECT' THEN json_extract(r.raw, '{path}') END",
     }[kind]
 
 
@@ -145,9 +155,11 @@ FROM batch_ranked r
 # Parse each record once into `v` (every path) and keep, per ContactId, the copy with the latest update.
 RANKED_SQL = f"""
 CREATE OR REPLACE TEMP TABLE batch_ranked AS
-SELECT seq, source_key, raw, v, ?::TIMESTAMPTZ AS ingested_at,
+SELECT seq, source_key, raw, v, {', '.join(_json_column(p) for p in _OBJECT_PATHS)}, ?::TIMESTAMPTZ AS ingested_at,
        TRY_CAST(v[{_PATHS.index('$.LastUpdateTimestamp') + 1}] AS TIMESTAMPTZ) AS last_update_ts
-FROM (SELECT *, json_extract_string(raw, {PATH_LIST_SQL}) AS v FROM _ctr_batch_arrow)
+FROM (SELECT *, json_extract_string(raw, {PATH_LIST_SQL}) AS v,
+             {', '.join(f"json_extract(raw, '{p}') AS {_json_column(p)}" for p in _OBJECT_PATHS)}
+      FROM _ctr_batch_arrow)
 QUALIFY row_number() OVER (PARTITION BY v[{_PATHS.index('$.ContactId') + 1}]
                            ORDER BY last_update_ts DESC NULLS LAST, seq DESC) = 1
 """
