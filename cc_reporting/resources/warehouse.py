@@ -2,7 +2,9 @@
 `dagster.yaml`), connections are short, and BI readers get Parquet exports instead of the live file."""
 from __future__ import annotations
 
+import logging
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
@@ -12,11 +14,39 @@ from dagster_duckdb import DuckDBResource
 WAREHOUSE_POOL = "duckdb_writer"
 
 
+_DUCKDB_MAGIC = (8, b"DUCK")  # where DuckDB's main header says what the file is
+
+
+def set_aside_unfinished_file(path: Path, min_age_s: float = 2.0) -> Path | None:
+    """A process killed while DuckDB was creating the file leaves it without its header, and DuckDB then refuses
+    the file forever ("not a valid DuckDB database file"). Such a file never held a committed transaction: rename
+    it (and a WAL beside it) out of the way, keeping it for inspection, so the next run starts a new warehouse.
+    A file with a header is never touched. Returns the new name, or None."""
+    if not path.is_file() or time.time() - path.stat().st_mtime < min_age_s:  # young: maybe being created now
+        return None
+    offset, magic = _DUCKDB_MAGIC
+    with path.open("rb") as f:
+        f.seek(offset)
+        if f.read(len(magic)) == magic:
+            return None
+    aside = path.with_name(f"{path.name}.unfinished-{int(time.time())}")
+    path.rename(aside)
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        wal.rename(aside.with_name(aside.name + ".wal"))
+    return aside
+
+
 class Warehouse(DuckDBResource):
     @contextmanager
     def connect(self):
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+            aside = set_aside_unfinished_file(Path(self.database))
+            if aside is not None:
+                logging.getLogger(__name__).warning(
+                    "warehouse %s had no DuckDB header (a run was killed while creating it): moved to %s, "
+                    "starting a new one", self.database, aside)
         with self.get_connection() as con:
             # Sources are UTC; local time appears only at the edges (CC_REPORT_TIMEZONE).
             con.execute("SET TimeZone = 'UTC'")
