@@ -1,5 +1,6 @@
 """Staging of the CRM extract `crm/customers-YYYY-MM-DD.csv` (car-jar.md §8, phone hashing §2)."""
 import hashlib
+import sys
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -8,8 +9,9 @@ import pytest
 
 from cc_reporting.ingest.batch import ingest_objects
 from cc_reporting.resources.landing import LandingObject
+from cc_reporting.staging import crm
 from cc_reporting.staging.crm import (
-    CRM_COLUMNS, is_crm_extract_key, merge_crm_extract, parse_crm_extract,
+    CRM_COLUMNS, STRIP_CHARS, is_crm_extract_key, merge_crm_extract, parse_crm_extract,
 )
 from cc_reporting.staging.pii import install_pii_macros
 
@@ -177,3 +179,87 @@ def test_no_clear_phone_number_is_stored_anywhere(con):
     for schema, table in tables:
         dump = repr(con.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall())
         assert "701234567" not in dump and "70-123" not in dump
+
+
+# -- the typing rules, now SQL: each edge case where a plausible SQL rule would part from the Python one ------
+def typed(con, column: str, spellings: list[str]) -> tuple[list, int]:
+    """Stage one customer per spelling; the staged values in spelling order and the unparseable count."""
+    text = f"Cust_ID,{column}\n" + "".join(f'C{i:02d},"{s}"\n' for i, s in enumerate(spellings))
+    stats = load(con, text)
+    return [r[0] for r in rows(con, f'"{column}"')], stats.get(f"crm_unparseable:{column}", 0)
+
+
+def test_decimal_rounds_half_up_at_the_third_decimal(con):
+    """Quantized to cents ROUND_HALF_UP, by the digits (no float): 1.005 → 1.01, -1.005 → -1.01 (away from
+    zero), 2.675 → 2.68 (2.67 as a float), 0.125 → 0.13, 0.0049 → 0.00, 1.00499999999 → 1.00, 40 nines after
+    the point → 2.00, 50 leading zeros are no digits, -0.004 → 0.00; 9999999999999999.994 still fits."""
+    values, bad = typed(con, "OverallRevenue", [
+        "1.005", "-1.005", "2.675", "0.125", "0.0049", "1.00499999999", "1." + "9" * 40, "0" * 50 + "7.5",
+        "-0.004", "9999999999999999.994"])
+    assert values == [Decimal(v) for v in ("1.01", "-1.01", "2.68", "0.13", "0.00", "1.00", "2.00", "7.50", "0.00",
+                                           "9999999999999999.99")]
+    assert bad == 0
+
+
+def test_decimal_reads_what_python_decimal_reads(con):
+    """Padded, signed, `.5`, `5.`, exponents, underscores anywhere (`1_000`, `_1`, `1__0.5_55`), non-ASCII digits
+    (fullwidth, Arabic-Indic) all read as Python's Decimal() reads them. Unparseable (null, counted 7): NaN,
+    Infinity, 1e16 (17 integer digits), 9999999999999999.995 (rounds to 17; this used to fail the whole merge),
+    `1.2.3`, `12,5`, `.`."""
+    values, bad = typed(con, "GrossAnnualIncome", [
+        " +1.25 ", ".5", "5.", "-.5", "1e3", "2.5E-1", "1_000", "_1", "1__0.5_55", "１２.５", "٣.٥",
+        "NaN", "Infinity", "1e16", "9999999999999999.995", "1.2.3", "12,5", "."])
+    assert values[:11] == [Decimal(v) for v in ("1.25", "0.50", "5.00", "-0.50", "1000.00", "0.25", "1000.00",
+                                                "1.00", "10.56", "12.50", "3.50")]
+    assert values[11:] == [None] * 7 and bad == 7
+
+
+def test_integer_is_plain_base_10_within_int32(con):
+    """`007` → 7, `+5` → 5, `-0` → 0, 40 leading zeros, 2147483647 fit. Not integers here (null, counted 7):
+    2147483648, `1e3`, `4_2` (DuckDB's cast would take it), `4.0`, fullwidth and Arabic-Indic digits, `+`."""
+    values, bad = typed(con, "Tenure", ["007", "+5", "-0", "0" * 40 + "12", "2147483647",
+                                        "2147483648", "1e3", "4_2", "4.0", "１２", "١٢", "+"])
+    assert values == [7, 5, 0, 12, 2147483647] + [None] * 7 and bad == 7
+
+
+def test_enum_is_upper_cased_as_python_upper_cases(con):
+    """Python upper-cases a dotless ı to I and a long ſ to S, so `Commercıal` and `perſonal` are valid; `personaß`
+    (ß → SS) and a fullwidth PERSONAL are not (null, counted 2)."""
+    values, bad = typed(con, "CommercialorPersonal", ["Commercıal", "perſonal", "personaß", "ＰＥＲＳＯＮＡＬ"])
+    assert values == ["COMMERCIAL", "PERSONAL", None, None] and bad == 2
+
+
+def test_cells_are_stripped_of_what_str_strip_strips(con):
+    """STRIP_CHARS is exactly Python's whitespace. A Cust_ID in no-break spaces is the same customer as the bare
+    one (the later row wins, one duplicate); an ideographic space around an age, a tab and a U+001C around
+    text are stripped too."""
+    assert STRIP_CHARS == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    stats = load(con, "Cust_ID,Age,Occupation\nC1,30,x\n\xa0C1\xa0,\u300031\u3000,\t\x1cNurse \n")
+    assert rows(con, '"Cust_ID", "Age", "Occupation"') == [("C1", 31, "Nurse")]
+    assert stats["crm_duplicate_cust_id"] == 1 and "crm_unparseable:Age" not in stats
+
+
+def test_ragged_rows_bare_cr_lines_and_rows_across_blocks(con, monkeypatch):
+    """Blocks of 2 rows, CR-only line ends, a short row (its missing cells null), a long one (extra cells ignored),
+    a quoted cell holding a line break, and C1 repeated in a later block: its last row wins, in C1's first place.
+    The ingestion loop would count 4 records: one per customer staged."""
+    monkeypatch.setattr(crm, "_BLOCK_ROWS", 2)
+    text = 'Cust_ID,Age,Occupation\rC1,30,a\rC2\rC3,33,"two\rlines",extra,more\r\rC1,31,b\rC4,34,d\r'
+    parsed = parse(text)
+    assert len(parsed.items) == 4
+    con.execute("BEGIN TRANSACTION")
+    merge_crm_extract(con, parsed.items, "run:1", NOW)
+    con.execute("COMMIT")
+    assert con.execute('SELECT "Cust_ID", "Age", "Occupation" FROM stg_crm_customer').fetchall() == [
+        ("C1", 31, "b"), ("C2", None, None), ("C3", 33, "two\rlines"), ("C4", 34, "d")]
+
+
+def test_quarantine_reasons_name_the_line_and_utf8_comes_first():
+    """Broken quoting gives the line csv.reader stopped at; a bad byte anywhere outranks broken quoting before it."""
+    assert parse('Cust_ID,Age\nC1,3\nC2,"4\nC3,5\n').error == "not readable as CSV (line 4): unexpected end of data"
+    assert parse('Cust_ID,Age\nC1,"3"x\n').error == "not readable as CSV (line 2): ',' expected after '\"'"
+    data = b'Cust_ID,Age\nC1,"3\n\xff\n'
+    assert parse_crm_extract(LandingObject("crm/customers-2026-01-05.csv", "e", len(data), NOW), data).error == (
+        "not UTF-8: 'utf-8' codec can't decode byte 0xff in position 18: invalid start byte")
+    assert parse("").error == "empty file: no header row"
+    assert parse("Cust_ID,Age\n,3\n \t,4\n").error.startswith("no customer row")

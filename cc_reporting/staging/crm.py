@@ -11,6 +11,12 @@ applying it would wipe the master.
 
 `PhoneNumber` is hashed in SQL with `hash_phone` (staging/pii.py) on the way in; the clear number never reaches a
 DuckDB table, only `phone_hash` is stored (car-jar.md §2).
+
+Speed and memory (an extract of 270k customers is ~60 MB): no Python object per row or cell outlives a block.
+Python's C `csv.reader` does the structure (its strict quoting is part of the contract); each block of rows
+becomes Arrow string columns, stripped and deduplicated in Arrow. Typing and the unparseable counts are DuckDB
+SQL at merge, rule for rule the Python rules they replaced (`_decimal` still reads the rare decimal spellings SQL
+leaves alone). Tests pin the edge cases of each rule.
 """
 from __future__ import annotations
 
@@ -20,9 +26,11 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import NamedTuple
+from itertools import chain, islice
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.resources.landing import LandingObject
@@ -46,10 +54,14 @@ CRM_COLUMNS = tuple(CRM_TYPES)
 # What the table stores of the extract: everything but the clear phone number (replaced by `phone_hash`).
 STORED_CRM_COLUMNS = tuple(c for c in CRM_COLUMNS if c != "PhoneNumber")
 ENUMS = {"CommercialorPersonal": ("COMMERCIAL", "PERSONAL")}
-_TRUE, _FALSE = {"true", "1", "y", "yes"}, {"false", "0", "n", "no"}
-_INT_RE = re.compile(r"^[+-]?[0-9]+$")  # plain base-10: no `4_2`, `4.0`, `1e3` (Python's int() accepts some)
-_INT_MAX = 2**31 - 1
+_TRUE, _FALSE = ("true", "1", "y", "yes"), ("false", "0", "n", "no")  # compared lower-cased
 _DEC_MAX = Decimal("1e16")  # DECIMAL(18,2) holds 16 integer digits
+# What str.strip() strips (str.isspace()), for Arrow's utf8_trim; a test checks it against the Unicode database.
+STRIP_CHARS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
+               + "\u2028\u2029\u202f\u205f\u3000")
+# The decimal spellings SQL reads itself (all but the oddest cells); RE2 syntax, for both Arrow and DuckDB.
+_PLAIN_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
+_BLOCK_ROWS = 16_384  # rows held as Python strings at a time (~25 MB) before they become Arrow columns
 
 
 def q(name: str) -> str:
@@ -86,85 +98,128 @@ def is_crm_extract_key(key: str) -> bool:
     return crm_extract_date(key) is not None
 
 
-# -- values -------------------------------------------------------------------------------------------------
-class Unparseable(ValueError):
-    pass
+# -- values ---------------------------------------------------------------------------------------------------
+# A cell is stripped (STRIP_CHARS); empty is null. A bad value becomes null and counts as
+# `crm_unparseable:<column>`. The rules, as SQL over a stripped cell `v`:
+#   INTEGER  plain base-10 `[+-]?[0-9]+` (not `4_2`, `4.0`, `1e3`, `١٢`, which DuckDB's cast partly takes) in
+#            0..2^31-1: ages, months and counts, so a negative value is as wrong as a non-number.
+#   BOOLEAN  true/1/y/yes, false/0/n/no in any case.
+#   enum     upper-cased, then one of the allowed values. DuckDB's upper() differs from Python's only where
+#            Python expands a letter (ß → SS, ﬁ → FI), and no expansion occurs in COMMERCIAL or PERSONAL.
+#   DECIMAL  what Python's Decimal() reads, finite, quantized half up to 0.01, under 1e16 after rounding.
+def _sql_list(values: tuple) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-def _integer(text: str) -> int:
-    # All four integer columns are ages, months or counts: a negative value is as wrong as a non-number.
-    if not _INT_RE.match(text) or not 0 <= int(text) <= _INT_MAX:
-        raise Unparseable(text)
-    return int(text)
+def _integer_sql(v: str) -> str:
+    return (f"CASE WHEN regexp_full_match({v}, '[+-]?[0-9]+') AND TRY_CAST({v} AS INTEGER) >= 0"
+            f" THEN TRY_CAST({v} AS INTEGER) END")
 
 
-def _decimal(text: str) -> Decimal:
+def _boolean_sql(v: str) -> str:
+    return f"CASE WHEN lower({v}) IN {_sql_list(_TRUE)} THEN true WHEN lower({v}) IN {_sql_list(_FALSE)} THEN false END"
+
+
+def _decimal_sql(v: str) -> str:
+    # DuckDB casts a plain decimal digit by digit, rounding half away from zero as ROUND_HALF_UP does, and fails
+    # when the rounded value does not fit (9999999999999999.995). Other spellings were replaced by `_decimal`'s.
+    return f"CASE WHEN regexp_full_match({v}, '{_PLAIN_DECIMAL}') THEN TRY_CAST({v} AS DECIMAL(18, 2)) END"
+
+
+def _decimal(text: str) -> Decimal | None:
+    """Python's reading, for what `_decimal_sql` leaves alone: `1e3`, `1_000`, `１２.５`, `NaN`, junk."""
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise Unparseable(text) from None
-    if not value.is_finite() or abs(value) >= _DEC_MAX:
-        raise Unparseable(text)
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return None
+    if not value.is_finite() or abs(value) >= _DEC_MAX:  # before quantize, which traps on a huge value
+        return None
+    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    # 9999999999999999.995 rounds to 17 integer digits: unparseable (it used to fail the whole merge)
+    return value if abs(value) < _DEC_MAX else None
 
 
-def _boolean(text: str) -> bool:
-    lowered = text.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise Unparseable(text)
-
-
-def _converter(column: str):
-    kind = CRM_TYPES[column]
+def _typed_sql(column: str, present: bool) -> str:
+    if not present:
+        return f"CAST(NULL AS {CRM_TYPES[column]})"
+    v = f"nullif({q(column)}, '')"
     if column in ENUMS:
-        allowed = ENUMS[column]
-
-        def enum(text: str) -> str:
-            if text.upper() not in allowed:
-                raise Unparseable(text)
-            return text.upper()
-        return enum
-    return {"INTEGER": _integer, "DECIMAL(18,2)": _decimal, "BOOLEAN": _boolean}.get(kind, lambda text: text)
+        return f"CASE WHEN upper({v}) IN {_sql_list(ENUMS[column])} THEN upper({v}) END"
+    return {"INTEGER": _integer_sql, "DECIMAL(18,2)": _decimal_sql, "BOOLEAN": _boolean_sql}.get(
+        CRM_TYPES[column], lambda v: v)(v)
 
 
-_CONVERTERS = {c: _converter(c) for c in CRM_COLUMNS}
+def _with_odd_decimals_read(table: pa.Table) -> pa.Table:
+    """Each decimal cell SQL would not read, replaced by Python's reading of it as plain text (`1e3` → `1000.00`)
+    or by `?` (unparseable, still counted). Such cells are rare: `_decimal` runs once per distinct text."""
+    for column in (c for c in table.column_names if CRM_TYPES[c] == "DECIMAL(18,2)"):
+        cells = table[column]
+        odd = pc.and_(pc.not_equal(cells, ""), pc.invert(pc.match_substring_regex(cells, f"^(?:{_PLAIN_DECIMAL})$")))
+        if not pc.any(odd).as_py():
+            continue
+        texts = pc.unique(cells.filter(odd))
+        readings = pa.array(["?" if (value := _decimal(text)) is None else str(value) for text in texts.to_pylist()],
+                            pa.string())
+        read = pc.if_else(odd, pc.take(readings, pc.index_in(cells, texts)), cells)
+        table = table.set_column(table.column_names.index(column), column, read)
+    return table
 
 
 # -- parse --------------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(eq=False)  # hashed by identity: merge finds the extracts among its items
 class CrmExtract:
-    """One extract file; its rows point to it so merge knows which file each row belongs to."""
+    """One extract file. `rows`: its customers, one row each, as columns of stripped text ('' = empty cell); a
+    column absent from the file is absent here. Typed by merge."""
     key: str
     extract_date: date
     last_modified: datetime
+    rows: pa.Table
     stats: dict[str, int] = field(default_factory=dict)
 
 
-class CrmRow(NamedTuple):
-    extract: CrmExtract
-    values: tuple  # typed, in CRM_COLUMNS order (PhoneNumber still clear: hashed by merge in SQL)
+def _block(rows: list[list[str]], width: int, columns: dict[str, int]) -> pa.RecordBatch:
+    """Rows to Arrow columns of stripped cells: all cells converted at once (much cheaper than per column), each
+    column then picked by stride, so every row must hold exactly `width` cells."""
+    if min(map(len, rows)) < width or max(map(len, rows)) > width:
+        # a blank line is no row; missing cells are empty; cells past the last wanted column are never read
+        rows = [fields[:width] + [""] * (width - len(fields)) for fields in rows if fields]
+    cells = pc.utf8_trim(pa.array(chain.from_iterable(rows), pa.string(), size=len(rows) * width), STRIP_CHARS)
+    starts = np.arange(0, len(cells), width)
+    return pa.record_batch([cells.take(starts + p) for p in columns.values()], names=list(columns))
 
 
-def _cell(fields: list[str], position: int | None) -> str | None:
-    if position is None or position >= len(fields):
-        return None
-    text = fields[position].strip()
-    return text or None
+def _rows_to_stage(ids: pa.ChunkedArray) -> tuple[pa.Array | None, int]:
+    """Which rows are staged, in order (None: all), and how many have a Cust_ID. A row without one is skipped; the
+    last row of a repeated Cust_ID wins, in the place of its first row (where a dict keyed by Cust_ID leaves it).
+    By a stable sort rather than a hash table: several times less memory."""
+    named = pc.indices_nonzero(pc.not_equal(ids, ""))
+    everything = None if len(named) == len(ids) else named
+    if len(named) < 2:
+        return everything, len(named)
+    named_ids = ids.take(named)
+    order = pc.sort_indices(named_ids)  # stable: the rows of one Cust_ID keep their file order
+    in_order = named_ids.take(order)
+    changes = pc.not_equal(in_order[1:], in_order[:-1])  # between sorted positions i and i + 1
+    if pc.all(changes).as_py():  # no Cust_ID repeats: the usual case
+        return everything, len(named)
+    last = order.filter(pa.chunked_array(changes.chunks + [pa.array([True])]))
+    first = order.filter(pa.chunked_array([pa.array([True])] + changes.chunks))
+    return named.take(last.take(pc.sort_indices(first))), len(named)
 
 
 def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
+    """Items: the extract, once per customer staged, so the ingestion loop counts customers as records."""
     extract_date = crm_extract_date(obj.key)
     if extract_date is None:
         return Parsed([], "not a CRM extract name (crm/customers-YYYY-MM-DD.csv)")
     try:
-        text = data.decode("utf-8-sig")
+        data.decode("utf-8-sig")  # whole, first: a bad byte anywhere is the reason, as it always was
     except UnicodeDecodeError as exc:
         return Parsed([], f"not UTF-8: {exc}")
-    # strict: a stray quote must fail the file, not silently swallow the lines after it into one field
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    # Lines decoded as read (a StringIO holds its text at 4 bytes a character), split at \n, \r and \r\n only,
+    # as StringIO(newline="") does. strict: a stray quote must fail the file, not silently swallow the lines
+    # after it into one field.
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), strict=True)
     try:
         header = next(reader, None)
         if header is None:
@@ -172,55 +227,35 @@ def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
         by_name: dict[str, int] = {}
         for position, name in enumerate(header):
             by_name.setdefault(name.strip().lower(), position)  # any order, any case; unknown names ignored
-        positions = {c: by_name.get(c.lower()) for c in CRM_COLUMNS}
-        if positions["Cust_ID"] is None:
+        columns = {c: by_name[c.lower()] for c in CRM_COLUMNS if c.lower() in by_name}  # name → position
+        if "Cust_ID" not in columns:
             return Parsed([], "no Cust_ID column")
-        latest: dict[str, list[str]] = {}
-        skipped = duplicates = 0
-        for fields in reader:
-            if not fields:  # a blank line is no row
-                continue
-            cust_id = _cell(fields, positions["Cust_ID"])
-            if cust_id is None:
-                skipped += 1
-                continue
-            if cust_id in latest:
-                duplicates += 1
-            latest[cust_id] = fields  # the last row of a repeated Cust_ID wins
+        width, blocks = max(columns.values()) + 1, []
+        while rows := list(islice(reader, _BLOCK_ROWS)):
+            blocks.append(_block(rows, width, columns))
+            del rows  # the Python strings go, Arrow's compact copy stays
     except csv.Error as exc:
         return Parsed([], f"not readable as CSV (line {reader.line_num}): {exc}")
 
-    extract = CrmExtract(obj.key, extract_date, obj.last_modified)
-    stats = extract.stats
-    stats.update({"crm_rows": len(latest), "crm_rows_without_cust_id": skipped, "crm_duplicate_cust_id": duplicates})
-    for column in CRM_COLUMNS:
-        if positions[column] is None:
-            stats[f"crm_missing_column:{column}"] = 1
-    present = [(column, positions[column], _CONVERTERS[column]) for column in CRM_COLUMNS]
-    rows = []
-    for fields in latest.values():  # typed only for the winners: counts describe what is staged
-        values = []
-        for column, position, convert in present:
-            raw = _cell(fields, position)
-            value = None
-            if raw is not None:
-                try:
-                    value = convert(raw)
-                except Unparseable:
-                    stats[f"crm_unparseable:{column}"] = stats.get(f"crm_unparseable:{column}", 0) + 1
-            values.append(value)
-        rows.append(CrmRow(extract, tuple(values)))
-    if not rows:
+    table = pa.Table.from_batches(blocks, pa.schema([(c, pa.string()) for c in columns]))
+    del blocks
+    keep, with_id = _rows_to_stage(table["Cust_ID"])
+    skipped = len(table) - with_id
+    if keep is not None:  # taken a column at a time, each old one let go: never two copies of the extract
+        names, old = table.column_names, table.columns
+        del table
+        table = pa.table([old.pop(0).take(keep) for _ in names], names=names)
+    if not len(table):
         return Parsed([], "no customer row: an empty extract would wipe the customer master")
-    return Parsed(rows, None)
+    extract = CrmExtract(obj.key, extract_date, obj.last_modified, table)
+    extract.stats.update({"crm_rows": len(table), "crm_rows_without_cust_id": skipped,
+                          "crm_duplicate_cust_id": with_id - len(table)})
+    extract.stats.update({f"crm_missing_column:{c}": 1 for c in CRM_COLUMNS if c not in columns})
+    return Parsed([extract] * len(table), None)
 
 
 # -- merge --------------------------------------------------------------------------------------------------
-_ARROW_TYPES = {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "DECIMAL(18,2)": pa.decimal128(18, 2),
-                "BOOLEAN": pa.bool_()}
-
-
-def merge_crm_extract(con, items: list[CrmRow], batch_id: str, ingested_at) -> dict:
+def merge_crm_extract(con, items: list[CrmExtract], batch_id: str, ingested_at) -> dict:
     """Apply the newest extract of the batch when it is at least as new as the staged master.
 
     Runs in the caller's transaction (ingest/batch.py). Counts are numbers only (the loop sums them); row, skip,
@@ -228,10 +263,8 @@ def merge_crm_extract(con, items: list[CrmRow], batch_id: str, ingested_at) -> d
     table is replaced whole, so there are no touched rows to mark.
     """
     ensure_crm_table(con)
-    extracts: dict[str, tuple[CrmExtract, list]] = {}
-    for item in items:
-        extracts.setdefault(item.extract.key, (item.extract, []))[1].append(item.values)
-    newest, rows = max(extracts.values(), key=lambda e: (e[0].extract_date, e[0].last_modified, e[0].key))
+    extracts = {extract.key: extract for extract in dict.fromkeys(items)}  # items repeat their extract per row
+    newest = max(extracts.values(), key=lambda e: (e.extract_date, e.last_modified, e.key))
     current = con.execute("SELECT max(extract_date) FROM stg_crm_customer").fetchone()[0]  # None: no master yet
     stats = {"crm_extracts_read": len(extracts), "crm_extracts_applied": 0,
              "crm_extracts_ignored_older": len(extracts) - 1}
@@ -240,8 +273,9 @@ def merge_crm_extract(con, items: list[CrmRow], batch_id: str, ingested_at) -> d
         stats["crm_extracts_ignored_older"] = len(extracts)
         return stats
 
-    columns = {c: [r[i] for r in rows] for i, c in enumerate(CRM_COLUMNS)}
-    table = pa.table({c: pa.array(v, _ARROW_TYPES[CRM_TYPES[c]]) for c, v in columns.items()})
+    table = _with_odd_decimals_read(newest.rows)
+    present = set(table.column_names)
+    typed = [c for c in CRM_COLUMNS if c in present and (CRM_TYPES[c] != "VARCHAR" or c in ENUMS)]
     con.execute("DELETE FROM stg_crm_customer")
     # The clear numbers live only in this Arrow view, scanned once and hashed on the way into the table.
     con.register("_crm_extract_rows", table)
@@ -249,11 +283,19 @@ def merge_crm_extract(con, items: list[CrmRow], batch_id: str, ingested_at) -> d
         con.execute(
             f"""INSERT INTO stg_crm_customer ({', '.join(q(c) for c in STORED_CRM_COLUMNS)},
                                               phone_hash, extract_date, source_key, ingested_at)
-                SELECT {', '.join(q(c) for c in STORED_CRM_COLUMNS)}, hash_phone("PhoneNumber"),
+                SELECT {', '.join(_typed_sql(c, c in present) for c in STORED_CRM_COLUMNS)},
+                       hash_phone({_typed_sql("PhoneNumber", "PhoneNumber" in present)}),
                        $extract_date, $source_key, $ingested_at
                 FROM _crm_extract_rows""",
             {"extract_date": newest.extract_date, "source_key": newest.key, "ingested_at": ingested_at},
         )
+        if typed:  # unparseable: a cell not empty in the file and null in the table
+            # fetchall, not fetchone: an unfinished result would block unregister
+            given = con.execute("SELECT " + ", ".join(f"count(nullif({q(c)}, ''))" for c in typed)
+                                + " FROM _crm_extract_rows").fetchall()[0]
+            kept = con.execute("SELECT " + ", ".join(f"count({q(c)})" for c in typed)
+                               + " FROM stg_crm_customer").fetchall()[0]
+            stats.update({f"crm_unparseable:{c}": g - k for c, g, k in zip(typed, given, kept) if g > k})
     finally:
         con.unregister("_crm_extract_rows")
     stats["crm_extracts_applied"] = 1
