@@ -96,3 +96,15 @@ def test_file_date_time_fields_are_local_in_the_report_time_zone(con, tmp_path):
     assert written[0].path.name == "queue_stats_20260105_2330.csv"
     assert written[0].path.read_text().startswith("15;20260106;00:30;")
     assert DAY + timedelta(hours=23, minutes=30) == written[0].interval_start
+
+
+def test_contact_row_lands_in_its_enqueue_interval_when_queued_else_its_initiation_interval(con):
+    """Both legs start at 09:14:40 (30 s before their enqueue time, 09:15:10): the queued one belongs to 09:15,
+    the one never queued to 09:00 — whichever window is built, and each in exactly one."""
+    stage(con, leg("queued", enqueue="09:15:10"), leg("not-queued", enqueue="09:15:10", queued=False))
+    ids = lambda: dict(con.execute("SELECT ContactID, strftime(interval_start, '%H:%M') "  # noqa: E731
+                                   "FROM teleopti_contacts ORDER BY 1").fetchall())
+    S.build_contacts(con, at("09:00:00"), at("09:15:00"))
+    assert ids() == {"not-queued": "09:00"}
+    S.build_contacts(con, at("09:15:00"), at("09:30:00"))
+    assert ids() == {"not-queued": "09:00", "queued": "09:15"}

@@ -204,7 +204,9 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
     sql = f"""
         WITH legs AS (
             SELECT *, coalesce(CASE WHEN {R.IS_QUEUED} THEN enqueue_ts END, initiation_ts) AS attributed_ts
-            FROM stg_ctr)
+            FROM stg_ctr
+            -- attributed_ts is one of the two: a superset DuckDB can prune row groups with (the coalesce it cannot)
+            WHERE (enqueue_ts >= $1 AND enqueue_ts < $2) OR (initiation_ts >= $1 AND initiation_ts < $2))
         SELECT {_bucket('attributed_ts')} AS interval_start,
             agent_id AS Agent_ARN, acw_duration AS Agent_AfterContactWorkDuration,
             agent_interaction_duration AS Agent_AgentInteractionDuration,
@@ -215,5 +217,5 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
             system_endpoint_address AS SystemEndpoint_Address,
             {_iso('transfer_completed_ts')} AS TransferCompletedTimestamp,
             transferred_to_endpoint_address AS TransferredToEndpoint
-        FROM legs WHERE attributed_ts >= ? AND attributed_ts < ?"""
+        FROM legs WHERE attributed_ts >= $1 AND attributed_ts < $2"""
     return _replace_window(con, "teleopti_contacts", sql, start, end, [start, end])
