@@ -185,10 +185,10 @@ def kpi_summary(resources, window) -> list[str]:
         return "    -" if v is None else f"{v:5.0f}"
 
     lines = [f"  KPIs        {first} – {last} ({tz.key}); FCR provisional for the last CC_FCR_DAYS days",
-             f"    {'queue':<20}{'offered':>8}{'answ':>7}{'aband':>7}{'SL':>6}{'ASA s':>7}{'AHT s':>7}{'FCR':>6}"
+             f"    {'queue':<24}{'offered':>8}{'answ':>7}{'aband':>7}{'SL':>6}{'ASA s':>7}{'AHT s':>7}{'FCR':>6}"
              f"{'CSAT':>6}"]
     for name, offered, answered, abandoned, sl, asa, aht, fcr, csat in rows:
-        lines.append(f"    {str(name)[:19]:<20}{offered:>8}{answered:>7}{abandoned:>7}{pct(sl):>6}{sec(asa):>7}"
+        lines.append(f"    {str(name)[:23]:<24}{offered:>8}{answered:>7}{abandoned:>7}{pct(sl):>6}{sec(asa):>7}"
                      f"{sec(aht):>7}{pct(fcr):>6}{'-' if csat is None else f'{csat:.2f}':>6}")
     return lines
 
