@@ -102,9 +102,9 @@ def test_contact_row_lands_in_its_enqueue_interval_when_queued_else_its_initiati
     """Both legs start at 09:14:40 (30 s before their enqueue time, 09:15:10): the queued one belongs to 09:15,
     the one never queued to 09:00 — whichever window is built, and each in exactly one."""
     stage(con, leg("queued", enqueue="09:15:10"), leg("not-queued", enqueue="09:15:10", queued=False))
-    ids = lambda: dict(con.execute("SELECT ContactID, strftime(interval_start, '%H:%M') "  # noqa: E731
-                                   "FROM teleopti_contacts ORDER BY 1").fetchall())
+    rows = lambda: con.execute("SELECT ContactID, strftime(interval_start, '%H:%M') "  # noqa: E731
+                               "FROM teleopti_contacts ORDER BY ALL").fetchall()
     S.build_contacts(con, at("09:00:00"), at("09:15:00"))
-    assert ids() == {"not-queued": "09:00"}
+    assert rows() == [("not-queued", "09:00")]
     S.build_contacts(con, at("09:15:00"), at("09:30:00"))
-    assert ids() == {"not-queued": "09:00", "queued": "09:15"}
+    assert rows() == [("not-queued", "09:00"), ("queued", "09:15")]
