@@ -47,6 +47,12 @@ class Settings:
     archive_glacier_days: int
     archive_deep_archive_days: int
     archive_expire_days: int | None
+    aws_max_attempts: int
+    aws_retry_mode: str
+    max_decompressed_bytes: int
+    max_record_bytes: int
+    agent_state_max_gap_seconds: int
+    delivery_retry_hours: int
 
     @property
     def pii_salt(self) -> str:
@@ -100,4 +106,18 @@ def load_settings() -> Settings:
         archive_glacier_days=int(env("CC_ARCHIVE_GLACIER_DAYS") or "90"),
         archive_deep_archive_days=int(env("CC_ARCHIVE_DEEP_ARCHIVE_DAYS") or "180"),
         archive_expire_days=int(env("CC_ARCHIVE_EXPIRE_DAYS")) if (env("CC_ARCHIVE_EXPIRE_DAYS") or "").strip() else None,
+        # S3 answers bursts with 503 SlowDown and Kinesis with ProvisionedThroughputExceeded: botocore's
+        # adaptive mode backs off and rate-limits the client instead of failing the run after 2 retries.
+        aws_max_attempts=int(env("CC_AWS_MAX_ATTEMPTS", "10")),
+        aws_retry_mode=env("CC_AWS_RETRY_MODE", "adaptive"),
+        # A landing object may be compressed: a few MB can expand to GBs (a gzip bomb). Decoders stop at this
+        # many decompressed bytes and quarantine the object; a single record larger than the second bound is
+        # quarantined too (a real CTR is a few KB; Connect caps contact attributes at 32 KB).
+        max_decompressed_bytes=int(env("CC_MAX_DECOMPRESSED_BYTES", str(256 * 1024 * 1024))),
+        max_record_bytes=int(env("CC_MAX_RECORD_BYTES", str(1024 * 1024))),
+        # Real agent-event streams have minutes between events (204-376 s seen): the last known state is carried
+        # across a gap up to this long; beyond it the rest of the gap is unknown (stale), not online.
+        agent_state_max_gap_seconds=int(env("CC_AGENT_STATE_MAX_GAP_SECONDS", "900")),
+        # A Teleopti interval whose files are missing or undelivered is asked for again by the system for this long.
+        delivery_retry_hours=int(env("CC_DELIVERY_RETRY_HOURS", "24")),
     )
