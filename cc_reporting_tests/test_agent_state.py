@@ -168,15 +168,18 @@ def test_logout_to_login_is_offline(tmp_path):
     assert secs(rows["09:00", "a1"], *ALL) == expect(online_s=240, idle_s=240, offline_s=660, covered_s=900)
 
 
-def test_gap_over_240s_is_stale(tmp_path):
-    """09:00 idle, 09:06 idle (gap 360 s > 240), 09:09 idle (gap 180), 09:12 Offline. Window 09:00–09:15.
+def test_gap_over_the_limit_is_stale(tmp_path, monkeypatch):
+    """CC_AGENT_STATE_MAX_GAP_SECONDS=240. 09:00 idle, 09:06 idle (gap 360 s > 240), 09:09 idle (gap 180),
+    09:12 Offline. Window 09:00–09:15.
 
-    Idle 09:00–09:12 = 720 (carried forward over the gap); stale = 360 − 240 = 120 (09:04–09:06); offline 180;
-    covered = 900 − 120 = 780, so the Teleopti row is not covered.
+    Idle is carried 240 s (09:00–09:04); the rest of the gap (09:04–09:06, 120 s) is unknown: stale, not online;
+    idle again 09:06–09:12 (360). Online = idle = 600, offline 180, covered = 900 − 120 = 780, so the Teleopti row
+    is not covered.
     """
+    monkeypatch.setenv("CC_AGENT_STATE_MAX_GAP_SECONDS", "240")
     rows, con = build(tmp_path, [raw("09:00:00"), raw("09:06:00"), raw("09:09:00"), raw("09:12:00", OFFLINE)],
                       "09:00", "09:15")
-    assert secs(rows["09:00", "a1"], *ALL) == expect(online_s=720, idle_s=720, stale_s=120, offline_s=180,
+    assert secs(rows["09:00", "a1"], *ALL) == expect(online_s=600, idle_s=600, stale_s=120, offline_s=180,
                                                      covered_s=780)
     assert teleopti_agent_durations(con, t("09:00"), t("09:15"))[0]["covered"] is False
 

@@ -101,7 +101,8 @@ def test_delta_only_and_dedupe_and_malformed(tmp_path):
 
 def test_stale_and_logged_out_after_24h(tmp_path):
     src, rta = ListSource(), tmp_path / "rta"
-    src.add(event(1, ago(300), "Available"), event(2, ago(300), "Offline"),
+    # Stale beyond CC_AGENT_STATE_MAX_GAP_SECONDS (900 s): 1,000 s without an event.
+    src.add(event(1, ago(1000), "Available"), event(2, ago(1000), "Offline"),
             event(3, ago(600), "Available"), event(3, ago(590), "Offline", event_type="LOGOUT"))
     out = run_tick(None, src, rta, now_ms())
     rows = table(rta)

@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+# Real LOGIN events carry `CurrentAgentSnapshot: null`. The agent is logged in from then on, but Connect has not
+# said in which status: until the next event says otherwise the agent counts as online and not available (a
+# non-productive "Logged in" status), so no idle time or queue availability is claimed that nobody reported.
+LOGIN_WITHOUT_SNAPSHOT_STATUS = {"Name": "Logged in", "Type": "CUSTOM"}
+
 # Fields of a normalised event, in log order.
 FIELDS = (
     "event_id", "event_type", "event_ts", "agent_arn", "agent_id", "username", "first_name", "last_name",
@@ -58,6 +63,8 @@ def normalize_event(raw, shard_id: str, sequence_number: str) -> dict:
     if not isinstance(snapshot, dict):
         raise MalformedEvent("CurrentAgentSnapshot is not an object")
     status = snapshot.get("AgentStatus") or None
+    if status is None and event_type.upper() == "LOGIN":
+        status = {**LOGIN_WITHOUT_SNAPSHOT_STATUS, "StartTimestamp": raw.get("EventTimestamp")}
     config = snapshot.get("Configuration") or {}
     profile = config.get("RoutingProfile") or {}
     contacts = [c for c in (snapshot.get("Contacts") or []) if isinstance(c, dict)]
@@ -116,3 +123,22 @@ def bucket_sql(status_type: str, contact_states: str, logged_out: str) -> str:
         listed = ", ".join(f"'{s}'" for s in wanted)
         whens.append(f"WHEN list_has_any({contact_states}, [{listed}]) THEN '{bucket}'")
     return "CASE " + " ".join(whens) + " ELSE 'idle' END"
+
+
+# The gap rule, shared by the interval model and the live RTA state: a state other than offline / unknown is carried
+# from its event for at most `max_gap_s` seconds (CC_AGENT_STATE_MAX_GAP_SECONDS). Real streams have minutes between
+# events (204-376 s seen, heartbeats every 120 s only when nothing else was published); past the limit the agent's
+# state is unknown: stale, not online. Offline holds until the next event whatever the gap.
+def carries_state(bucket: str) -> bool:
+    return bucket not in ("offline", "unknown")
+
+
+def is_stale(bucket: str, seconds_since_event: float, max_gap_s: int) -> bool:
+    """The state of an event `seconds_since_event` old is no longer known (a gap of exactly the limit still is)."""
+    return carries_state(bucket) and seconds_since_event > max_gap_s
+
+
+def known_until_sql(bucket: str, start: str, max_gap_s: int) -> str:
+    """SQL twin of `is_stale`: the instant a stretch starting at `start` stops being known (NULL: never)."""
+    return (f"CASE WHEN {bucket} IN ('offline', 'unknown') THEN NULL "
+            f"ELSE {start} + INTERVAL {int(max_gap_s)} SECOND END")

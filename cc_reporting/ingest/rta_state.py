@@ -2,7 +2,8 @@
 
 Pure Python, no I/O: `RtaCursor.parse/serialize`, `apply_events` (dedupe, latest state wins by (event_ts,
 shard sequence)), `current_rows` (the agent-state table at `now`, with the delta against the last published
-state). Buckets follow the rule table of connect-formats.md §3 (first matching line wins).
+state). Buckets follow the rule table of connect-formats.md §3 (first matching line wins); a LOGIN without
+snapshot and the stale limit follow the shared rules of `agent_event_record` (the same as the interval model).
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from cc_reporting.ingest.agent_event_record import MalformedEvent, normalize_event, parse_event_time
+from cc_reporting.ingest.agent_event_record import MalformedEvent, is_stale, normalize_event, parse_event_time
 from cc_reporting.ingest.agent_event_record import bucket_of as shared_bucket_of
+from cc_reporting.settings import load_settings
 
-STALE_AFTER_MS = 2 * 120 * 1000           # no event for > 2 heartbeats while not offline
 LOGGED_OUT_AFTER_MS = 24 * 3600 * 1000    # unseen for 24 h → logged out (the stream's retention)
 FORGET_AFTER_MS = 7 * 24 * 3600 * 1000    # dropped from the cursor after a week unseen
 
@@ -119,6 +120,8 @@ def apply_events(agents: dict[str, list], events: list[dict], stats: TickStats) 
             stats.replayed += 1
             continue
         kept.append(e)
+        if entry is not None and not e["username"]:     # no snapshot (LOGIN, LOGOUT): log the name known so far
+            e["username"] = entry[USERNAME]
         logout = e["event_type"] == "LOGOUT"
         name = " ".join(x for x in (e["first_name"], e["last_name"]) if x) or None
         if entry is None:
@@ -153,11 +156,14 @@ def apply_events(agents: dict[str, list], events: list[dict], stats: TickStats) 
     return kept
 
 
-def current_rows(agents: dict[str, list], now_ms: int, snapshot: bool) -> tuple[list[dict], list[dict]]:
+def current_rows(agents: dict[str, list], now_ms: int, snapshot: bool,
+                 max_gap_s: int | None = None) -> tuple[list[dict], list[dict]]:
     """(table rows for every agent, push items for agents whose published state changed — all if `snapshot`).
 
-    Marks the new published state in `agents` and forgets agents unseen for a week.
+    Marks the new published state in `agents` and forgets agents unseen for a week. `stale`: the agent-state gap
+    rule (`agent_event_record.is_stale`, limit `agent_state_max_gap_seconds` unless given), as the intervals use it.
     """
+    max_gap_s = load_settings().agent_state_max_gap_seconds if max_gap_s is None else max_gap_s
     rows, delta = [], []
     for agent_id in list(agents):
         entry = agents[agent_id]
@@ -174,7 +180,7 @@ def current_rows(agents: dict[str, list], now_ms: int, snapshot: bool) -> tuple[
             "status_name": entry[STATUS], "status_type": entry[STYPE], "state_bucket": bucket,
             "state_code": code, "state_name": state_name, "contact_states": list(entry[CONTACTS] or []),
             "seconds_in_state": int(seconds), "since_ms": since, "last_event_ms": entry[LAST],
-            "stale": bucket != "offline" and now_ms - entry[LAST] > STALE_AFTER_MS, "logged_on": logged_on,
+            "stale": is_stale(bucket, (now_ms - entry[LAST]) / 1000, max_gap_s), "logged_on": logged_on,
         })
         if snapshot or (code, logged_on) != (entry[PUB_CODE], entry[PUB_ON]):
             delta.append({"user_code": entry[USERNAME], "state_code": code, "state_name": state_name,

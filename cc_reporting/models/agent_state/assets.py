@@ -1,7 +1,8 @@
 """`agent_state_intervals`: per agent and 15-minute interval, seconds online, idle, on contact, ACW, non-productive,
 offline, from the RTA state log the `rta_sensor` appends (connect-formats.md "Deriving agent time from snapshots").
 
-It feeds `teleopti_agent_performance` (true 15-minute durations where events cover the interval),
+It feeds `teleopti_agent_performance` (true 15-minute durations where events cover the interval, and the known part
+of any other interval with online time that no report row covers),
 `teleopti_queue_stats` (`avg_avail_member_cnt`, `wait_dur`) and KPI occupancy, all in the same runs.
 """
 import dagster as dg
@@ -27,10 +28,14 @@ def agent_state_intervals(context: dg.AssetExecutionContext, warehouse: Warehous
         counts = rebuild_agent_state(con, settings.rta_dir, window.start, window.end)
         con.execute("COMMIT")
         covered = con.execute(
-            """SELECT count(*) FILTER (WHERE covered_s >= 900), count(*) FROM agent_state_intervals
+            """SELECT count(*) FILTER (WHERE covered_s >= 900), count(*), count(*) FILTER (WHERE stale_s > 0)
+               FROM agent_state_intervals
                WHERE interval_start >= timezone('UTC', ?::TIMESTAMPTZ)
                  AND interval_start < timezone('UTC', ?::TIMESTAMPTZ)""", [window.start, window.end]).fetchone()
         metadata = {**counts, "agent_intervals_fully_covered": covered[0], "agent_intervals": covered[1],
+                    # intervals where an agent's events were further apart than agent_state_max_gap_seconds
+                    "agent_intervals_with_stale_time": covered[2],
+                    "agent_state_max_gap_seconds": settings.agent_state_max_gap_seconds,
                     **table_metadata(con, "agent_state_intervals",
                                      "SELECT interval_start, username, online_s, idle_s, on_contact_s, acw_s, "
                                      "non_productive_s, stale_s FROM agent_state_intervals "

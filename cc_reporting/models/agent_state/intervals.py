@@ -13,9 +13,14 @@ Timeline rules
   `connecting`; 6 otherwise (no contacts, only MISSED / REJECTED / ERROR, or any other state) → `idle`
   (available-idle). A snapshot without a status (no AgentStatus) is `unknown`: counted nowhere, not covered.
 - If an agent's first loaded event is a LOGIN, the agent was logged out before it: the time from `start` to that
-  LOGIN is `offline` (covered).
-- Stale: an agent not offline with no event for more than 240 s (2 × the 120 s heartbeat). The state is carried
-  forward (still counted in its bucket) and the part of the stretch beyond `event_ts + 240 s` is `stale_s`.
+  LOGIN is `offline` (covered). A LOGIN without snapshot (real streams send `CurrentAgentSnapshot: null`) is
+  normalised to the status "Logged in" (CUSTOM → `non_productive`) until the next event; it names nobody, so its
+  username / first / last name come from the agent's previous event, else its next (read up to the gap limit
+  past `end`, so a run per interval and a run over the day agree).
+- The gap rule (`agent_event_record.known_until_sql`, the same as the live RTA state's stale flag): a state other
+  than `offline` / `unknown` holds for at most `agent_state_max_gap_seconds` (CC_AGENT_STATE_MAX_GAP_SECONDS, 900 s)
+  after its event; the rest of a longer gap is `unknown` and counted in `stale_s` (not online, not covered). A gap of
+  exactly the limit is bridged. Offline holds until the next event whatever the gap.
 - Stretches are split at the 15-minute boundaries; seconds keep millisecond precision (DECIMAL(18,3)).
 
 Tables (interval_start = TIMESTAMP, naive UTC)
@@ -24,8 +29,8 @@ Tables (interval_start = TIMESTAMP, naive UTC)
   stretch), piece_start, piece_end, bucket, seconds, stale_s.
 - `agent_state_intervals`: one row per agent and interval touched by any stretch: interval_start, agent_id,
   agent_arn, username, first_name, last_name, routing_profile_id, inbound_queue_ids (latest in the interval),
-  online_s, idle_s, on_contact_s (talk/hold + ACW), acw_s, connecting_s, non_productive_s, offline_s, stale_s,
-  covered_s (seconds with data = seconds of known state − stale seconds). Invariant:
+  online_s, idle_s, on_contact_s (talk/hold + ACW), acw_s, connecting_s, non_productive_s, offline_s, stale_s
+  (seconds past the gap limit), covered_s (seconds of known state = online_s + offline_s). Invariant:
   online_s = idle_s + on_contact_s + connecting_s + non_productive_s.
 - `agent_state_queue_intervals`: one row per interval and queue served (routing profile's inbound queues at that
   moment) by at least one online agent: interval_start, queue_id, on_contact_s BIGINT, idle_s BIGINT (both summed
@@ -43,12 +48,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cc_reporting.ingest.agent_event_record import bucket_sql
+from cc_reporting.ingest.agent_event_record import bucket_sql, known_until_sql
 from cc_reporting.models.agent_state.state_log import EVENTS_TABLE, load_state_log, utc_naive
+from cc_reporting.settings import load_settings
 
 INTERVAL = timedelta(minutes=15)
 INTERVAL_S = 900
-STALE_AFTER_S = 240
 BUCKETS = ("offline", "non_productive", "on_contact", "acw", "connecting", "idle", "unknown")
 
 PIECES_TABLE = "agent_state_pieces"
@@ -112,31 +117,52 @@ def _events_relation(con) -> str:
 
 
 _BUCKET_SQL = bucket_sql("status_type", "contact_states", "session_mark = 'LOGOUT'")
+_NAMES = ("username", "first_name", "last_name")
 
 
-def _pieces_sql(events: str) -> str:
-    """SELECT of the pieces of [start, end); parameters: start, end, start, start, end."""
+def max_gap_seconds() -> int:
+    """How long the last known state is carried across a gap between an agent's events (the settings)."""
+    return load_settings().agent_state_max_gap_seconds
+
+
+def _named(column: str) -> str:
+    """A LOGIN without snapshot names nobody: take the name from the agent's previous event, else its next."""
+    pick = f"CASE WHEN username IS NOT NULL THEN {column} END"
+    return (f"CASE WHEN username IS NOT NULL THEN {column} ELSE coalesce("
+            f"last_value({pick} IGNORE NULLS) OVER before, first_value({pick} IGNORE NULLS) OVER after) END")
+
+
+def _pieces_sql(events: str, max_gap_s: int) -> str:
+    """SELECT of the pieces of [start, end); parameters: end, end, start, end, start, end."""
     ident = "agent_id, agent_arn, username, first_name, last_name, routing_profile_id, inbound_queue_ids"
+    names = ", ".join(f"{_named(c)} AS {c}" for c in _NAMES)
     return f"""
         WITH ev AS (
-            SELECT *,
+            SELECT * REPLACE ({names}),
                 lead(event_ts) OVER (PARTITION BY agent_id ORDER BY event_ts, sequence_number) AS next_ts,
                 row_number() OVER (PARTITION BY agent_id ORDER BY event_ts, sequence_number) AS rn,
                 last_value(CASE WHEN event_type IN ('LOGIN', 'LOGOUT') THEN event_type END IGNORE NULLS) OVER (
                     PARTITION BY agent_id ORDER BY event_ts, sequence_number
                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_mark
-            FROM {events}),
+            FROM {events}
+            WINDOW before AS (PARTITION BY agent_id ORDER BY event_ts, sequence_number
+                              ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                   after AS (PARTITION BY agent_id ORDER BY event_ts, sequence_number
+                             ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)),
         st AS (
             SELECT {ident}, event_id, event_ts AS s, coalesce(next_ts, CAST(? AS TIMESTAMP)) AS e,
                    {_BUCKET_SQL} AS bucket
-            FROM ev
+            FROM ev WHERE event_ts < CAST(? AS TIMESTAMP)  -- later events only lend names
             UNION ALL  -- before an agent's first loaded event, a LOGIN: logged out
             SELECT {ident}, NULL, CAST(? AS TIMESTAMP), event_ts, 'offline'
-            FROM ev WHERE rn = 1 AND event_type = 'LOGIN'),
-        stretches AS (
-            SELECT *, CASE WHEN bucket NOT IN ('offline', 'unknown')
-                           THEN s + INTERVAL {STALE_AFTER_S} SECOND END AS stale_from
-            FROM st WHERE e > s),
+            FROM ev WHERE rn = 1 AND event_type = 'LOGIN' AND event_ts < CAST(? AS TIMESTAMP)),
+        known AS (SELECT *, {known_until_sql("bucket", "s", max_gap_s)} AS known_until FROM st WHERE e > s),
+        stretches AS (  -- the gap rule: the state holds up to the limit, the rest of the gap is unknown (stale)
+            SELECT * EXCLUDE (known_until) REPLACE (least(e, coalesce(known_until, e)) AS e), false AS stale
+            FROM known
+            UNION ALL
+            SELECT * EXCLUDE (known_until) REPLACE (known_until AS s, 'unknown' AS bucket), true AS stale
+            FROM known WHERE known_until < e),
         b AS (SELECT range AS interval_start, range + INTERVAL 15 MINUTE AS interval_end
               FROM range(CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), INTERVAL 15 MINUTE)),
         p AS (
@@ -144,8 +170,7 @@ def _pieces_sql(events: str) -> str:
             FROM stretches x JOIN b ON x.s < b.interval_end AND x.e > b.interval_start)
         SELECT interval_start, {ident}, event_id, ps AS piece_start, pe AS piece_end, bucket,
                CAST(date_diff('millisecond', ps, pe) / 1000 AS {_SECONDS}) AS seconds,
-               CAST(CASE WHEN stale_from IS NULL OR stale_from >= pe THEN 0
-                         ELSE date_diff('millisecond', greatest(ps, stale_from), pe) END / 1000 AS {_SECONDS})
+               CAST(CASE WHEN stale THEN date_diff('millisecond', ps, pe) ELSE 0 END / 1000 AS {_SECONDS})
                    AS stale_s
         FROM p WHERE pe > ps"""
 
@@ -163,17 +188,20 @@ def _count(con, table: str, start: datetime, end: datetime) -> int:
                        [start, end]).fetchone()[0]
 
 
-def build_agent_state_intervals(con, start: datetime, end: datetime) -> int:
+def build_agent_state_intervals(con, start: datetime, end: datetime, max_gap_s: int | None = None) -> int:
     """Replace the window's rows of `agent_state_pieces` and `agent_state_intervals` from `agent_state_events`.
 
     Call `load_state_log(con, rta_dir, start, end)` first (its lookback supplies each agent's state at `start`).
+    `max_gap_s`: the gap rule's limit (default: the setting `agent_state_max_gap_seconds`).
     Returns the number of `agent_state_intervals` rows in the window.
     """
     start, end = _window(start, end)
     ensure_tables(con)
     events = _events_relation(con)
     _delete_window(con, PIECES_TABLE, start, end)
-    con.execute(f"INSERT INTO {PIECES_TABLE} BY NAME {_pieces_sql(events)}", [end, start, start, end])
+    max_gap_s = max_gap_seconds() if max_gap_s is None else max_gap_s
+    con.execute(f"INSERT INTO {PIECES_TABLE} BY NAME {_pieces_sql(events, max_gap_s)}",
+                [end, end, start, end, start, end])
     _delete_window(con, INTERVALS_TABLE, start, end)
     con.execute(f"""
         INSERT INTO {INTERVALS_TABLE} BY NAME
@@ -190,7 +218,7 @@ def build_agent_state_intervals(con, start: datetime, end: datetime) -> int:
                {_sum("bucket = 'non_productive'")} AS non_productive_s,
                {_sum("bucket = 'offline'")} AS offline_s,
                coalesce(sum(stale_s), 0) AS stale_s,
-               {_sum("bucket <> 'unknown'")} - coalesce(sum(stale_s), 0) AS covered_s
+               {_sum("bucket <> 'unknown'")} AS covered_s
         FROM {PIECES_TABLE} WHERE interval_start >= ? AND interval_start < ?
         GROUP BY interval_start, agent_id""", [start, end])
     return _count(con, INTERVALS_TABLE, start, end)
@@ -249,9 +277,18 @@ def teleopti_agent_durations(con, start: datetime, end: datetime) -> list[dict]:
 
 
 def rebuild_agent_state(con, rta_dir: str | Path, start: datetime, end: datetime,
-                        lookback: timedelta = timedelta(minutes=15)) -> dict:
-    """Load the log and replace the window of all three tables (the whole job of the asset); returns counts."""
-    events = load_state_log(con, rta_dir, start, end, lookback)
-    intervals = build_agent_state_intervals(con, start, end)
+                        lookback: timedelta | None = None, max_gap_s: int | None = None) -> dict:
+    """Load the log and replace the window of all three tables (the whole job of the asset); returns counts.
+
+    The lookback (default: 15 minutes, or the gap limit when longer) supplies each agent's state at `start`; events
+    up to the gap limit after `end` are read too, only to name an agent whose LOGIN carried no snapshot, so one run
+    over a day and one run per interval give the same rows.
+    """
+    max_gap_s = max_gap_seconds() if max_gap_s is None else max_gap_s
+    reach = timedelta(seconds=max_gap_s)
+    lookback = max(timedelta(minutes=15), reach) if lookback is None else lookback
+    load_state_log(con, rta_dir, start, end, lookback, lookahead=reach)
+    events = con.execute(f"SELECT count(*) FROM {EVENTS_TABLE} WHERE event_ts < ?", [utc_naive(end)]).fetchone()[0]
+    intervals = build_agent_state_intervals(con, start, end, max_gap_s)
     queues = agent_state_queue_intervals(con, start, end)
     return {"events": events, "agent_intervals": intervals, "queue_intervals": queues}

@@ -97,15 +97,16 @@ def log_files(rta_dir: str | Path, start: datetime, end: datetime) -> list[Path]
 
 
 def load_state_log(con, rta_dir: str | Path, start: datetime, end: datetime,
-                   lookback: timedelta = timedelta(minutes=15)) -> int:
-    """Load the events with `event_ts` in [start - lookback, end) into the temp table `agent_state_events`.
+                   lookback: timedelta = timedelta(minutes=15), lookahead: timedelta = timedelta(0)) -> int:
+    """Load the events with `event_ts` in [start - lookback, end + lookahead) into the temp table
+    `agent_state_events` (events after `end` only name agents whose LOGIN carried no snapshot).
 
     Reads only the hour folders overlapping that range. Columns: those of the log, with `event_ts` a TIMESTAMP
     (naive UTC, millisecond precision; the log's offset is honoured), one row per `event_id` (Kinesis retries
     duplicate: the first by (event_ts, shard_id, sequence_number) is kept). Consumers order an agent's events by
     (event_ts, sequence_number). The table is replaced on every call; returns its row count.
     """
-    lo, hi = utc_naive(start) - lookback, utc_naive(end)
+    lo, hi = utc_naive(start) - lookback, utc_naive(end) + lookahead
     files = [str(p) for p in log_files(rta_dir, lo, hi) if p.stat().st_size > 0]
     cols = ", ".join(f"{k} {v}" for k, v in LOG_COLUMNS.items() if k != "event_ts")
     con.execute(f"CREATE OR REPLACE TEMP TABLE {EVENTS_TABLE} (event_ts TIMESTAMP, {cols})")

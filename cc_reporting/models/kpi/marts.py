@@ -57,9 +57,9 @@ def _nulls(columns: list[str]) -> str:
 
 
 def _queue_names(source: str) -> str:
-    """Fill the name of a row that has agent-state time but no legs from any queued leg of that queue."""
+    """Fill the name of a row that has agent-state time but no legs from the queue's latest queued leg."""
     return f"""SELECT r.* REPLACE (coalesce(r.queue_name, n.name) AS queue_name) FROM {source} r
-        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, max(queue_name) AS name FROM jar
+        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {Q.latest_queue_name("enqueued_at")} AS name FROM jar
                    WHERE is_queued = 1 AND "AgentSkillId" IN (SELECT queue_id FROM {source} WHERE queue_name IS NULL)
                    GROUP BY 1) n USING (queue_id)"""
 
@@ -80,7 +80,7 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
                                since=start - timedelta(minutes=15))}),
         legs AS (
             SELECT time_bucket(INTERVAL 15 MINUTE, attr_ts) AS interval_start, "AgentSkillId" AS queue_id,
-                   max(queue_name) AS queue_name, {Q.select_list(aggs)}
+                   {Q.latest_queue_name("attr_ts")} AS queue_name, {Q.select_list(aggs)}
             FROM p GROUP BY ALL),
         agents AS (
             SELECT interval_start, queue_id, sum(on_contact_s) AS on_contact_s, sum(idle_s) AS idle_s
@@ -135,7 +135,8 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
             SELECT b.*, coalesce(later.queued_step > b."JourneyStep", false) AS later_queued
             FROM b LEFT JOIN later ON later.usid = b."UniversalSessionId"),
         q_legs AS (
-            SELECT day, "AgentSkillId" AS queue_id, max(queue_name) AS queue_name, {Q.select_list(aggs)}
+            SELECT day, "AgentSkillId" AS queue_id, {Q.latest_queue_name("attr_ts")} AS queue_name,
+                   {Q.select_list(aggs)}
             FROM b WHERE is_queued = 1 GROUP BY ALL),
         q_agents AS (
             SELECT * FROM (

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cc_reporting.models.teleopti.rules import latest_queue_name as latest_name_rule
+
 KEY_COLUMNS_INTERVAL = {
     "interval_start": "TIMESTAMP", "interval_key": "VARCHAR", "interval_start_local": "TIMESTAMP",
     "queue_id": "VARCHAR", "queue_name": "VARCHAR",
@@ -139,6 +141,11 @@ def jar_base(where: str, since: datetime | None = None) -> str:
             LEFT JOIN (SELECT DISTINCT previous_contact_id AS sid FROM jar
                        WHERE "IsCallBack" AND previous_contact_id IS NOT NULL AND {recent}) cb ON cb.sid = j."SessionId"
         ) WHERE {where}"""
+
+
+def latest_queue_name(at: str) -> str:
+    """The queue-name rule of the Teleopti statistics (latest leg by attribution time `at`, not max) over `jar`."""
+    return latest_name_rule("queue_name", at, '"SessionId"')
 
 
 def select_list(exprs: dict[str, str]) -> str:

@@ -89,7 +89,7 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             WHERE {R.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT legs.interval_start, 15 AS interval, {date.replace('interval_start', 'legs.interval_start')} AS date,
             {time.replace('interval_start', 'legs.interval_start')} AS time,
-            legs.queue_id AS queue, coalesce(max(queue_name), '') AS queue_name,
+            legs.queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
             count(*) FILTER (WHERE NOT {R.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
             count(*) FILTER (WHERE {R.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
             count(*) FILTER (WHERE {R.IS_ABANDONED}) AS aband_call_cnt,
@@ -124,7 +124,7 @@ def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int
         SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
             agent_username AS agent_id,
             coalesce(any_value(n.agent_name), agent_username) AS agent_name,
-            queue_id AS queue, coalesce(max(queue_name), '') AS queue_name,
+            queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
             sum({R.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
             count(*) AS answ_call_cnt,
             count(*) FILTER (WHERE {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
@@ -163,29 +163,34 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
               AND enqueue_ts >= ? AND enqueue_ts < ? GROUP BY ALL),
         state AS (
             SELECT agent_id AS agent_username, timezone('UTC', interval_start) AS interval_start, agent_name,
-                   tot_work_dur, pause_dur, avail_dur, wait_dur
+                   tot_work_dur, pause_dur, avail_dur, wait_dur, covered
             FROM agent_state_teleopti_agent
-            WHERE covered AND interval_start >= timezone('UTC', ?::TIMESTAMPTZ)
+            WHERE agent_id IS NOT NULL AND interval_start >= timezone('UTC', ?::TIMESTAMPTZ)
               AND interval_start < timezone('UTC', ?::TIMESTAMPTZ)),
         agents AS (
             SELECT agent_username, interval_start FROM halves WHERE tot_work_dur > 0
             UNION SELECT agent_username, interval_start FROM state WHERE tot_work_dur > 0
             UNION SELECT agent_username, interval_start FROM outbound
-            UNION SELECT agent_username, interval_start FROM direct_in)
+            UNION SELECT agent_username, interval_start FROM direct_in),
+        picked AS (
+            SELECT a.*, {R.AGENT_TIME_SOURCE} AS source,
+                   coalesce(st.agent_name, h.agent_name, a.agent_username) AS agent_name
+            FROM agents a
+            LEFT JOIN state st USING (agent_username, interval_start)
+            LEFT JOIN halves h USING (agent_username, interval_start))
         SELECT a.interval_start, 15 AS interval, {date.replace('interval_start', 'a.interval_start')} AS date,
             {time.replace('interval_start', 'a.interval_start')} AS time,
-            a.agent_username AS agent_id, coalesce(st.agent_name, h.agent_name, a.agent_username) AS agent_name,
-            coalesce(st.tot_work_dur, h.tot_work_dur, 0) AS tot_work_dur,
-            coalesce(st.pause_dur, h.pause_dur, 0) AS pause_dur,
-            coalesce(st.avail_dur, h.avail_dur, 0) AS avail_dur, coalesce(st.wait_dur, h.wait_dur, 0) AS wait_dur,
+            a.agent_username AS agent_id, a.agent_name,
+            {R.agent_time('tot_work_dur', 'a.source')} AS tot_work_dur,
+            {R.agent_time('pause_dur', 'a.source')} AS pause_dur,
+            {R.agent_time('avail_dur', 'a.source')} AS avail_dur,
+            {R.agent_time('wait_dur', 'a.source')} AS wait_dur,
             0 AS admin_dur,
             coalesce(o.direct_out_call_cnt, 0) AS direct_out_call_cnt,
             coalesce(o.direct_out_call_dur, 0) AS direct_out_call_dur,
             coalesce(d.direct_in_call_cnt, 0) AS direct_in_call_cnt,
-            coalesce(d.direct_in_call_dur, 0) AS direct_in_call_dur,
-            CASE WHEN st.agent_username IS NOT NULL THEN 'agent events'
-                 WHEN h.agent_username IS NOT NULL THEN 'report split' ELSE 'contacts only' END AS source
-        FROM agents a
+            coalesce(d.direct_in_call_dur, 0) AS direct_in_call_dur, a.source
+        FROM picked a
         LEFT JOIN state st USING (agent_username, interval_start)
         LEFT JOIN halves h USING (agent_username, interval_start)
         LEFT JOIN outbound o USING (agent_username, interval_start)
