@@ -9,7 +9,8 @@ from .conftest import fixture_bytes
 def test_definitions_load_with_all_assets_and_sensors():
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {"stg_ctr", "stg_agent_report"} <= keys
-    assert {s.name for s in defs.sensors} >= {"ctr_landing_sensor", "agent_report_sensor"}
+    assert {s.name for s in defs.sensors} >= {"ctr_landing_sensor", "agent_report_sensor",
+                                              "teleopti_late_data_sensor", "teleopti_delivery_retry_sensor"}
 
 
 def test_every_sensor_evaluates_one_tick(landing):

@@ -1,4 +1,6 @@
-"""Deliver the Teleopti files a materialization wrote: SFTP when configured, else the outbox is the destination."""
+"""Deliver the Teleopti files a materialization wrote: SFTP when configured, else the outbox is the destination.
+
+`files_undelivered` in the metadata is what the delivery retry sensor reads: 0 once every file reached its target."""
 from __future__ import annotations
 
 import dagster as dg
@@ -17,5 +19,15 @@ def deliver_written_files(con, written, sftp: TeleoptiSftp) -> dict:
         "delivery_destination": report.destination,
         "files_delivered": len(report.sent),
         "files_skipped_identical": len(report.skipped_identical),
+        "files_undelivered": 0,
         "delivered": dg.MetadataValue.md(markdown_table(["file", "interval (UTC)"], sent[:50])),
     }
+
+
+HELD = "held in the outbox (a check failed)"
+
+
+def held_metadata(written) -> dict:
+    """Metadata of a materialization whose files were written but not delivered: a gating check failed."""
+    return {"delivery_destination": HELD, "files_delivered": 0, "files_skipped_identical": 0,
+            "files_undelivered": len(written)}

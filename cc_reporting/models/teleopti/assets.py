@@ -1,11 +1,12 @@
 """Teleopti interval statistics assets: 15-minute (30-minute for agent performance) UTC partitions.
 
 Each materialization replaces its window's rows in one transaction, then writes that window's files to the outbox
-(an empty file for a quiet interval) and delivers the changed ones. A day backfills in one run (single-run policy).
+(an empty file for a quiet interval), evaluates its checks and delivers the changed files only if every check
+passed: a failing check holds the files in the outbox and fails the step. A day backfills in one run (single-run policy).
 """
 import dagster as dg
 
-from cc_reporting.delivery.outbox import deliver_written_files
+from cc_reporting.delivery.outbox import deliver_written_files, held_metadata
 from cc_reporting.delivery.sftp import TeleoptiSftp
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.models.teleopti import files as F
@@ -59,11 +60,23 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
             metadata["rows_by_source"] = dg.MetadataValue.json(dict(con.execute(
                 "SELECT source, count(*) FROM teleopti_agent_performance WHERE interval_start >= ? "
                 "AND interval_start < ? GROUP BY 1 ORDER BY 1", [start, end]).fetchall()))
+        # The checks gate delivery: Teleopti reloads an interval from whatever file it receives.
         checks = list(extra_checks(con, start, end, settings)) if extra_checks else []
-        metadata.update(deliver_written_files(con, written, sftp))
+        failed = [c.check_name for c in checks if not c.passed]
+        if failed:
+            metadata.update(held_metadata(written))
+        else:
+            metadata.update(deliver_written_files(con, written, sftp))
     metadata["outbox"] = dg.MetadataValue.path(str(F.Path(settings.teleopti_outbox) / kind.kind))
     yield dg.MaterializeResult(metadata=metadata)
     yield from checks
+    if failed:
+        raise dg.Failure(description=held_message(kind, failed, start, end, len(written)), allow_retries=False)
+
+
+def held_message(kind: F.FileKind, failed: list[str], start, end, files: int) -> str:
+    return (f"{kind.table} {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC: check {', '.join(failed)} failed; "
+            f"{files} file(s) held in the outbox, not delivered (the next passing run delivers them)")
 
 
 def _queue_stats_checks(con, start, end, settings):
@@ -91,9 +104,9 @@ def _queue_stats_checks(con, start, end, settings):
 @dg.asset(
     partitions_def=fifteen_minute_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
     check_specs=[
-        dg.AssetCheckSpec("offered_equals_outcomes", asset="teleopti_queue_stats",
+        dg.AssetCheckSpec("offered_equals_outcomes", asset="teleopti_queue_stats", blocking=True,
                           description="offered + overflow in = answered + abandoned + left by transfer/callback"),
-        dg.AssetCheckSpec("reconciles_with_stg_ctr", asset="teleopti_queue_stats",
+        dg.AssetCheckSpec("reconciles_with_stg_ctr", asset="teleopti_queue_stats", blocking=True,
                           description="queued legs counted = queued legs staged in the window"),
     ],
     description="Teleopti queue statistics: one row per queue and 15-minute interval with a queued leg.",

@@ -1,6 +1,8 @@
 """Late and updated data: re-open delivered intervals when staging changed their facts.
 
 Staging records, in each materialization's metadata, the intervals whose facts changed (`touched_intervals`).
+Every file kind a change feeds is re-opened: contacts re-open the queue files, the daily KPIs and the agent
+performance file (outbound legs count there), report rows re-open agent performance.
 This sensor reads those events (never the warehouse: DuckDB has one writer), keeps the intervals that were
 materialized *before* the change and lie within `CC_LATE_DATA_DAYS`, and requests one run per contiguous range,
 tagged with why.
@@ -17,7 +19,7 @@ from cc_reporting.models.teleopti.schedules import (
     kpi_daily_job,
     teleopti_agent_performance_job,
 )
-from cc_reporting.partitions import PARTITION_KEY_FORMAT
+from cc_reporting.partitions import PARTITION_KEY_FORMAT, partitions_start
 from cc_reporting.settings import load_settings
 
 MAX_EVENTS_PER_TICK = 200
@@ -67,6 +69,30 @@ def _local_days(touched: dict[str, int], tz: str) -> dict[str, int]:
     return days
 
 
+def _in_partitions_range(touched: dict[str, int], fmt: str) -> dict[str, int]:
+    """Keys before CC_PARTITIONS_START name no partition: a run requested for them would fail."""
+    start = partitions_start().replace(tzinfo=None)
+    return {k: v for k, v in touched.items() if datetime.strptime(k, fmt) >= start}
+
+
+def _thirty_minute_keys(touched: dict[str, int]) -> dict[str, int]:
+    """15-minute keys → the 30-minute agent-performance partitions holding them, with the latest change id."""
+    halves: dict[str, int] = {}
+    for key, changed_at in touched.items():
+        t = datetime.strptime(key, PARTITION_KEY_FORMAT)
+        half = t.replace(minute=t.minute - t.minute % 30).strftime(PARTITION_KEY_FORMAT)
+        halves[half] = max(halves.get(half, 0), changed_at)
+    return halves
+
+
+def _agent_performance_keys(touched: dict) -> dict[str, int]:
+    """Report rows and contacts both feed the file: outbound legs make direct_out_call_cnt/_dur."""
+    keys = _thirty_minute_keys(touched["stg_ctr"])
+    for key, changed_at in _thirty_minute_keys(touched["stg_agent_report"]).items():
+        keys[key] = max(keys.get(key, 0), changed_at)
+    return keys
+
+
 def reopened_run_requests(instance, cursor: dict, now: datetime) -> tuple[list[dg.RunRequest], dict]:
     settings = load_settings()
     horizon = (now - timedelta(days=settings.late_data_days)).replace(tzinfo=None)
@@ -77,12 +103,13 @@ def reopened_run_requests(instance, cursor: dict, now: datetime) -> tuple[list[d
             cursor[source] = last_id
     # (job, asset whose partitions were delivered, touched keys, minutes per partition, key format)
     plans = [(interval_reports_job, "teleopti_queue_stats", touched["stg_ctr"], 15, PARTITION_KEY_FORMAT),
-             (teleopti_agent_performance_job, "teleopti_agent_performance", touched["stg_agent_report"], 30,
+             (teleopti_agent_performance_job, "teleopti_agent_performance", _agent_performance_keys(touched), 30,
               PARTITION_KEY_FORMAT),
              (kpi_daily_job, "kpi_daily", _local_days(touched["stg_ctr"], settings.report_timezone), 1440,
               DAY_FORMAT)]
     requests = []
     for job, delivered_asset, keys, minutes, fmt in plans:
+        keys = _in_partitions_range(keys, fmt)
         if not keys:
             continue
         due = [k for k in _delivered_before(instance, delivered_asset, keys) if datetime.strptime(k, fmt) >= horizon]
