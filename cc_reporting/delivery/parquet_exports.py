@@ -9,6 +9,8 @@ import os
 from datetime import date
 from pathlib import Path
 
+from cc_reporting.delivery.temp_files import sweep_stale
+
 
 def partition_path(export_dir: str, table: str, day: date) -> Path:
     return Path(export_dir) / table / f"date={day:%Y-%m-%d}" / f"{table}.parquet"
@@ -18,6 +20,7 @@ def export_partition(con, export_dir: str, table: str, day: date, select_sql: st
     """Write `select_sql` (rows of `table` for `day`) as that day's Parquet file; returns the row count."""
     target = partition_path(export_dir, table, day)
     target.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(target.parent, f".{target.name}.tmp-*")  # left by a run killed mid-COPY (a failed COPY removes its own)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     con.execute(f"COPY ({select_sql}) TO '{tmp.as_posix()}' (FORMAT parquet, COMPRESSION zstd)", params or [])
     os.replace(tmp, target)

@@ -11,6 +11,7 @@ import io
 import logging
 import os
 import posixpath
+import re
 import secrets
 import socket
 import stat
@@ -61,6 +62,9 @@ class _RefuseUnknownHost(paramiko.MissingHostKeyPolicy):
         )
 
 
+# Our temp names (`_Uploader.put`): `.<final name>.part-<8 hex>`; nothing else is ever swept.
+_PART_NAME = re.compile(r"\..+\.part-[0-9a-f]{8}")
+
 # Errno values that no retry can fix: the remote path is wrong or we may not write there.
 _PERMANENT_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR, errno.EROFS}
 
@@ -93,6 +97,9 @@ class TeleoptiSftp(dg.ConfigurableResource):
     attempts: int = 5
     backoff_seconds: float = 2.0
     timeout_seconds: float = 30
+    # A `.part-` temp file untouched this long (server clock) is a killed upload's leftover, not a live one: a live
+    # upload writes or renames it within timeout_seconds.
+    stale_part_seconds: float = 600
 
     def __repr_args__(self):  # pydantic repr/str: never show the secret
         for name, value in super().__repr_args__():
@@ -179,7 +186,7 @@ class TeleoptiSftp(dg.ConfigurableResource):
                 with self._session(pkey) as sftp:
                     _check_remote_dir(sftp, self.remote_dir)
                     _remove_quietly(sftp, leftovers)
-                    uploader = _Uploader(sftp, self.remote_dir)
+                    uploader = _Uploader(sftp, self.remote_dir, self.stale_part_seconds)
                     while pending:
                         local, name = pending[0]
                         uploader.put(local, name, leftovers)
@@ -203,11 +210,14 @@ class TeleoptiSftp(dg.ConfigurableResource):
 
 
 class _Uploader:
-    """One connection's uploads: subfolders created once, temp name + size check + rename per file."""
+    """One connection's uploads: subfolders created once, temp name + size check + rename per file, and each
+    folder written swept once of stale temp files that killed uploads left."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, remote_dir: str):
+    def __init__(self, sftp: paramiko.SFTPClient, remote_dir: str, stale_part_seconds: float = 600):
         self.sftp, self.remote_dir = sftp, remote_dir
+        self.stale_part_seconds = stale_part_seconds
         self.dirs: set[str] = set()
+        self.swept: set[str] = set()
         self.posix_rename = True
 
     def put(self, local: Path, name: str, leftovers: set[str]) -> None:
@@ -219,13 +229,33 @@ class _Uploader:
         size = Path(local).stat().st_size
         leftovers.add(temp)
         self.sftp.put(str(local), temp, confirm=False)
-        remote_size = self.sftp.stat(temp).st_size
-        if remote_size != size:
+        attrs = self.sftp.stat(temp)
+        if attrs.st_size != size:
             _remove_quietly(self.sftp, {temp})
             leftovers.discard(temp)
-            raise OSError(f"size check failed for {name}: sent {size} bytes, server has {remote_size}")
+            raise OSError(f"size check failed for {name}: sent {size} bytes, server has {attrs.st_size}")
         self._rename(temp, final)
         leftovers.discard(temp)
+        if folder not in self.swept:
+            self.swept.add(folder)
+            self._sweep(folder, server_now=attrs.st_mtime)
+
+    def _sweep(self, folder: str, server_now: Optional[int]) -> None:
+        """Remove our stale `.part-` files in `folder`; `server_now` is the mtime of the file just written, so a
+        skewed clock between us and the server cannot make a live upload of another process look stale."""
+        if server_now is None:
+            return  # the server reports no times: nothing can be proven stale
+        try:
+            entries = self.sftp.listdir_attr(folder)
+        except OSError as exc:  # a write-only drop box may refuse listing: delivery matters more than tidying
+            log.warning("SFTP: cannot list %s to remove stale temp files: %s", folder, exc)
+            return
+        stale = {posixpath.join(folder, e.filename) for e in entries
+                 if _PART_NAME.fullmatch(e.filename) and stat.S_ISREG(e.st_mode or 0)
+                 and e.st_mtime is not None and e.st_mtime < server_now - self.stale_part_seconds}
+        _remove_quietly(self.sftp, stale)
+        if stale:
+            log.info("SFTP: removed %d stale temp file(s) of interrupted uploads in %s", len(stale), folder)
 
     def _rename(self, temp: str, final: str) -> None:
         if self.posix_rename:
