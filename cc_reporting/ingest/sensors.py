@@ -1,7 +1,8 @@
 """Landing-zone sensors: one for contact-record objects, one for scheduled agent reports.
 
 They only list the landing zone (never open the warehouse: DuckDB has one writer) and request a staging run
-per batch; the run key is derived from the batch's keys and ETags so nothing is requested twice.
+per batch; the run key is derived from the batch's keys and ETags so nothing is requested twice. A batch stays in
+the cursor until one of its runs succeeded: a batch whose runs all failed is requested again (requested.py).
 """
 
 import hashlib
@@ -9,6 +10,7 @@ import hashlib
 import dagster as dg
 
 from cc_reporting.ingest.cursor import LandingCursor, next_batch
+from cc_reporting.ingest.requested import BATCH_TAG, batch_state, rerequest
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.models.analytics.assets import car, jar
 from cc_reporting.staging.agent_report_table import REPORT_PREFIX, is_agent_report_key
@@ -35,16 +37,54 @@ def _run_key(asset_name: str, batch) -> str:
 
 def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, accept=lambda key: True):
     cursor = LandingCursor.parse(context.cursor)
+    requests, notes, pending = _recover_failed_batches(context, cursor.pending, asset_name)
     objects = [o for o in landing.list(prefix) if accept(o.key)]
     batch, cursor = next_batch(objects, cursor, MAX_OBJECTS_PER_RUN)
-    if not batch:
-        return dg.SkipReason(f"no new objects under {prefix} ({len(objects)} listed)")
+    if batch:
+        batch_id = _run_key(asset_name, batch)
+        pending.append(batch_id)
+        requests.append(dg.RunRequest(
+            run_key=batch_id,
+            run_config={"ops": {asset_name: {"config": {"object_keys": [o.key for o in batch]}}}},
+            tags={BATCH_TAG: batch_id, "cc_reporting/objects": str(len(batch))},
+        ))
+    cursor.pending = pending
     context.update_cursor(cursor.serialize())
-    return dg.RunRequest(
-        run_key=_run_key(asset_name, batch),
-        run_config={"ops": {asset_name: {"config": {"object_keys": [o.key for o in batch]}}}},
-        tags={"cc_reporting/objects": str(len(batch))},
-    )
+    if not requests:
+        waiting = f"; {len(pending)} requested batch(es) not ingested yet" if pending else ""
+        return dg.SkipReason(f"no new objects under {prefix} ({len(objects)} listed){waiting}"
+                             + "".join("; " + n for n in notes))
+    return requests[0] if len(requests) == 1 else requests
+
+
+def _instance(context):
+    try:
+        return context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
+
+
+def _recover_failed_batches(context, batch_ids, asset_name):
+    """Re-requests of batches whose runs all failed; the batches still to watch; what to tell the operator."""
+    requests, notes, still_pending = [], [], []
+    instance = _instance(context)
+    for batch_id in batch_ids:
+        state = batch_state(instance, batch_id, asset_name) if instance else None
+        if state is None:  # a context without an instance (never the daemon's) cannot tell: keep watching
+            still_pending.append(batch_id)
+            continue
+        if state.status == "succeeded":
+            continue
+        still_pending.append(batch_id)
+        if state.status == "failed":
+            context.log.warning(f"{batch_id}: run {state.last_run_id} failed; requesting its "
+                                f"{len(state.object_keys)} objects again (attempt {state.attempts + 1})")
+            requests.append(rerequest(batch_id, asset_name, state))
+        elif state.status == "given_up":
+            notes.append(f"{batch_id}: {state.attempts} runs failed, {len(state.object_keys)} objects NOT ingested "
+                         f"(last run {state.last_run_id}); fix the cause and re-execute that run")
+            context.log.error(notes[-1])
+    return requests, notes, still_pending
 
 
 @dg.sensor(job=ingest_ctr_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
