@@ -6,6 +6,11 @@ since: `files_undelivered` is 0 once every file reached its target) and re-reque
 range, while the interval is younger than `CC_DELIVERY_RETRY_HOURS`. It never opens the warehouse (one writer).
 Each range waits longer after every failure (5, 10, 20 … minutes, at most 2 hours), and its run key names the
 range and its failure count: re-evaluating a tick requests nothing new; a further failure earns a new attempt.
+
+An interval that was never built at all (the daemon was down when its schedule was due) is a gap: once it is well
+past its due time and later than the first interval built within the retry horizon, it is requested too. Intervals
+before the first one built are not: the feed had not started then, and Teleopti must not receive empty files for
+them.
 """
 from __future__ import annotations
 
@@ -32,6 +37,10 @@ PLANS = [
      fifteen_minute_partitions, 15),
     (teleopti_agent_performance_job, ("teleopti_agent_performance",), thirty_minute_partitions, 30),
 ]
+# A partition is a gap once this long after its end has passed without it being built: its schedule tick (lag
+# after the end, at most one schedule period later) plus a run's worth of slack.
+GAP_GRACE = timedelta(minutes=25)
+MAX_GAP_RUNS_PER_TICK = 4  # gap runs are cut at UTC midnight: a run never plans more than a day of partitions
 
 
 def _utcnow() -> datetime:
@@ -98,16 +107,67 @@ def undelivered_keys(instance, assets, failed_at: dict[str, float]) -> set[str]:
     return pending
 
 
+def _due_lag(job_name: str) -> timedelta:
+    settings = load_settings()
+    lag = settings.agent_report_lag_minutes if job_name == teleopti_agent_performance_job.name \
+        else settings.teleopti_lag_minutes
+    return timedelta(minutes=lag)
+
+
+def gap_keys(instance, job_name: str, asset: str, partitions_def, minutes: int, horizon: datetime,
+             now: datetime) -> set[str]:
+    """Partitions never built, after the first one built within the horizon and past their due time."""
+    built = instance.get_materialized_partitions(dg.AssetKey(asset))
+    cutoff = now - timedelta(minutes=minutes) - _due_lag(job_name) - GAP_GRACE  # latest start that is overdue
+    within = [k for k in built if datetime.strptime(k, PARTITION_KEY_FORMAT).replace(tzinfo=timezone.utc) >= horizon]
+    if not within:
+        return set()
+    first = datetime.strptime(min(within), PARTITION_KEY_FORMAT).replace(tzinfo=timezone.utc)
+    keys, t = set(), first + timedelta(minutes=minutes)
+    while t <= cutoff:
+        keys.add(t.strftime(PARTITION_KEY_FORMAT))
+        t += timedelta(minutes=minutes)
+    return keys - set(built)
+
+
+def _by_utc_day(ranges: list[tuple[str, str]], minutes: int) -> list[tuple[str, str]]:
+    """Ranges cut where the UTC day changes (stable cuts: the same gap gives the same run keys on every tick)."""
+    out = []
+    for first, last in ranges:
+        while first[:10] != last[:10]:
+            next_day = datetime.strptime(first[:10], "%Y-%m-%d") + timedelta(days=1)
+            out.append((first, (next_day - timedelta(minutes=minutes)).strftime(PARTITION_KEY_FORMAT)))
+            first = next_day.strftime(PARTITION_KEY_FORMAT)
+        out.append((first, last))
+    return out
+
+
+def gap_run_requests(instance, now: datetime, failed: set[tuple[str, str]]) -> list[dg.RunRequest]:
+    """One run per contiguous range of never-built partitions (those with a failed run are retried elsewhere)."""
+    horizon = now - timedelta(hours=load_settings().delivery_retry_hours)
+    requests = []
+    for job, assets, partitions_def, minutes in PLANS:
+        gaps = gap_keys(instance, job.name, assets[0], partitions_def, minutes, horizon, now)
+        gaps -= {k for j, k in failed if j == job.name} | _in_progress_keys(instance, job.name, partitions_def)
+        for first, last in _by_utc_day(contiguous_ranges(gaps, minutes), minutes)[:MAX_GAP_RUNS_PER_TICK]:
+            requests.append(dg.RunRequest(
+                job_name=job.name, run_key=f"delivery-gap-{job.name}-{first}-{last}",
+                tags={RANGE_START: first, RANGE_END: last,
+                      "cc_reporting/reason": "gap: the interval was never built (no run when it was due)"}))
+    return requests
+
+
 def retry_run_requests(instance, now: datetime) -> tuple[list[dg.RunRequest], list[str]]:
     """Run requests for the failed, still undelivered ranges whose backoff has elapsed; and why others wait."""
     horizon = now - timedelta(hours=load_settings().delivery_retry_hours)
-    requests, waiting = [], []
+    requests, waiting, failed_keys = [], [], set()
     for job, assets, partitions_def, minutes in PLANS:
         failures = _failures(instance, job.name, partitions_def, horizon - timedelta(minutes=minutes), horizon)
         failed_at: dict[str, float] = {}
         for ended, keys in failures:
             for key in keys:
                 failed_at[key] = max(failed_at.get(key, 0.0), ended)
+        failed_keys.update((job.name, k) for k in failed_at)
         if not failed_at:
             continue
         pending = undelivered_keys(instance, assets, failed_at) - _in_progress_keys(instance, job.name,
@@ -123,13 +183,14 @@ def retry_run_requests(instance, now: datetime) -> tuple[list[dg.RunRequest], li
                 job_name=job.name, run_key=f"delivery-retry-{job.name}-{first}-{last}-{len(ends)}",
                 tags={RANGE_START: first, RANGE_END: last, "cc_reporting/retry_attempt": str(len(ends)),
                       "cc_reporting/reason": "retry: the interval's run failed and its files are undelivered"}))
-    return requests, waiting
+    return requests + gap_run_requests(instance, now, failed_keys), waiting
 
 
 @dg.sensor(jobs=[interval_reports_job, teleopti_agent_performance_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Re-requests Teleopti intervals whose run failed until their files are delivered, "
-                       "with backoff, for CC_DELIVERY_RETRY_HOURS.")
+                       "with backoff, and intervals never built (gaps after the feed started), for "
+                       "CC_DELIVERY_RETRY_HOURS. Starts by itself.")
 def teleopti_delivery_retry_sensor(context: dg.SensorEvaluationContext):
     requests, waiting = retry_run_requests(context.instance, _utcnow())
     if requests:
