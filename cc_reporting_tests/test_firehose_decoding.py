@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cc_reporting.ingest import firehose
+from cc_reporting.ingest.bounded import Bounds
 from cc_reporting.ingest.firehose import decode_ctr_object
 
 from .conftest import concat, fixture_bytes, fixture_json
@@ -55,12 +56,13 @@ def test_invalid_utf8_and_empty_objects_are_errors():
 # -- the fast path agrees with the exact decoder ------------------------------------------------------------------
 # `decode_ctr_object` first tries `firehose._decode_fast` (cut at `}{`, validate each piece with msgspec); with it
 # switched off, the exact json decoder reads every object. The two must give the same records, error and count.
-def _same_as_exact(body: bytes):
-    fast = decode_ctr_object(body)
+def _same_as_exact(body: bytes, bounds: Bounds | None = None):
+    fast = decode_ctr_object(body, bounds)
     # called from this very frame: json's RecursionError depends on the depth of the stack
-    with mock.patch.object(firehose, "_decode_fast", lambda body: None):
-        exact = decode_ctr_object(body)
-    assert (fast.records, fast.error, fast.rejected) == (exact.records, exact.error, exact.rejected)
+    with mock.patch.object(firehose, "_decode_fast", lambda body, max_record: None):
+        exact = decode_ctr_object(body, bounds)
+    assert (fast.records, fast.error, fast.rejected, fast.oversized) == \
+        (exact.records, exact.error, exact.rejected, exact.oversized)
     return fast
 
 
@@ -99,13 +101,15 @@ def test_fast_path_agrees_with_the_exact_decoder_on_any_concatenation(records, s
     _same_as_exact(body)
     _same_as_exact(body[: cut % (len(body) + 1)])  # a cut anywhere, even inside a UTF-8 sequence
     _same_as_exact(gzip.compress(body))
+    # a record bound that falls among the values' sizes: both paths measure a value's UTF-8 bytes alike
+    _same_as_exact(body, Bounds(max_decompressed_bytes=1 << 20, max_record_bytes=cut % 200 + 2))
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(_value(objects_only=True), min_size=1, max_size=6), st.sampled_from(["", "\n", " \r\n"]))
 def test_fast_path_reads_clean_objects_without_the_exact_decoder(records, separator):
     body = separator.join(records).encode()
-    assert firehose._decode_fast(body) is not None, "a clean object fell back to the slow decoder"
+    assert firehose._decode_fast(body, 1 << 20) is not None, "a clean object fell back to the slow decoder"
     _same_as_exact(body)
 
 
@@ -113,7 +117,7 @@ def test_a_cut_inside_a_string_is_never_a_record_boundary():
     fake = '}{"ContactId":"fake","LastUpdateTimestamp":"' + _TS + '"}{'
     first, second = dict(_ctr, DisconnectReason=fake), dict(_ctr, ContactId="c-2", Attributes={fake: fake})
     body = (json.dumps(first, separators=(",", ":")) + json.dumps(second)).encode()
-    decoded = firehose._decode_fast(body)
+    decoded = firehose._decode_fast(body, 1 << 20)
     assert decoded is not None and decoded.error is None
     assert [json.loads(r)["ContactId"] for r in decoded.records] == ["c-1", "c-2"]
     _same_as_exact(body)
@@ -123,7 +127,7 @@ def test_whitespace_between_records_is_a_boundary_and_not_part_of_a_record():
     record = json.dumps(_ctr)
     for separator in ["\n", " ", "\t", "\r\n", " \n\t\r "]:
         body = ("\ufeff" + separator + record + separator + record + separator).encode()
-        decoded = firehose._decode_fast(body)
+        decoded = firehose._decode_fast(body, 1 << 20)
         assert decoded is not None and decoded.records == [record, record] and decoded.error is None
         _same_as_exact(body)
     for not_whitespace in ["\f", "\v", "\u00a0", "\ufeff", ","]:  # json does not skip these between values
@@ -161,7 +165,7 @@ def test_values_nested_deeper_than_the_fast_limit_are_left_to_json():
     for depth in [firehose._FAST_MAX_OPENERS - 1, 500, *range(900, 1040), 5000]:
         deep = json.dumps(dict(_ctr, ContactId="deep"))[:-1] + ',"x":' + "[" * depth + "]" * depth + "}"
         body = (record + deep + record).encode()
-        assert firehose._decode_fast(body) is None
+        assert firehose._decode_fast(body, 1 << 20) is None
         _same_as_exact(body)
 
 

@@ -7,14 +7,16 @@ be sure it agrees.
 """
 from __future__ import annotations
 
-import gzip
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
 import numpy as np
+
+from cc_reporting.ingest.bounded import BodyTooLarge, Bounds, bounded_body, current_bounds, records_too_large
 
 _WHITESPACE = " \t\r\n"
 # ISO 8601 extended as DuckDB casts it to TIMESTAMPTZ (Python's fromisoformat also takes forms DuckDB rejects,
@@ -29,13 +31,7 @@ class DecodedObject:
     records: list[str] = field(default_factory=list)
     error: str | None = None  # why (part of) the object could not be read; None = clean
     rejected: int = 0  # JSON values that decoded but are not records of this kind
-
-
-def _unzipped(data: bytes) -> bytes:
-    # Firehose names say nothing reliable about compression: detect gzip by its magic bytes.
-    if data[:2] == b"\x1f\x8b":
-        return gzip.decompress(data)
-    return data
+    oversized: int = 0  # JSON values longer than max_record_bytes: not kept, whatever they are
 
 
 def iter_json_spans(text: str):
@@ -70,13 +66,19 @@ def is_ctr(value) -> bool:
     return isinstance(value, dict) and _is_ctr_key(value.get("ContactId"), value.get("LastUpdateTimestamp"))
 
 
-def decode_ctr_object(data: bytes) -> DecodedObject:
-    """Every CTR of a Firehose object. Records before a decoding error are kept: bad input never loses good data."""
+def decode_ctr_object(data: bytes, bounds: Bounds | None = None) -> DecodedObject:
+    """Every CTR of a Firehose object. Records before a decoding error are kept: bad input never loses good data.
+    A gzip'd body is expanded up to `bounds.max_decompressed_bytes` (beyond: nothing is kept); a value longer than
+    `bounds.max_record_bytes` is not kept and the object is flagged (bounds: from the settings by default)."""
+    bounds = bounds or current_bounds()
     try:
-        body = _unzipped(data)
-    except (OSError, EOFError) as exc:
+        body = bounded_body(data, bounds.max_decompressed_bytes)
+    except BodyTooLarge as exc:
+        return DecodedObject(error=str(exc))
+    except (OSError, EOFError, zlib.error) as exc:
         return DecodedObject(error=f"cannot decode object body: {type(exc).__name__}: {exc}")
-    fast = _decode_fast(body)
+    max_record = bounds.max_record_bytes
+    fast = _decode_fast(body, max_record)
     if fast is not None:
         return fast
     # The exact decoder stays inline: json raises RecursionError at a depth that depends on the caller's stack,
@@ -91,8 +93,11 @@ def decode_ctr_object(data: bytes) -> DecodedObject:
         body_error = f"cannot decode object body: invalid UTF-8 at byte {exc.start} ({exc.reason})"
     try:
         for value, start, end in iter_json_spans(text):
-            if is_ctr(value):
-                out.records.append(text[start:end])
+            raw = text[start:end]
+            if _utf8_size_over(raw, max_record):
+                out.oversized += 1
+            elif is_ctr(value):
+                out.records.append(raw)
             else:
                 out.rejected += 1
     except json.JSONDecodeError as exc:
@@ -101,12 +106,20 @@ def decode_ctr_object(data: bytes) -> DecodedObject:
         out.error = f"invalid JSON after {len(out.records)} record(s): nested too deeply"
     if body_error:  # the JSON error (if any) is only the cut at the invalid byte
         out.error = f"{body_error} (after {len(out.records)} record(s))"
-    return _with_summary(out)
+    return _with_summary(out, max_record)
 
 
-def _with_summary(out: DecodedObject) -> DecodedObject:
+def _utf8_size_over(text: str, bound: int) -> bool:
+    # A character is 1-4 bytes: encode (a copy) only when the count of characters cannot decide.
+    return len(text) > bound or (len(text) * 4 > bound and len(text.encode()) > bound)
+
+
+def _with_summary(out: DecodedObject, max_record: int) -> DecodedObject:
     if out.rejected and out.error is None:
         out.error = f"{out.rejected} JSON value(s) are not contact records (no ContactId or valid LastUpdateTimestamp)"
+    if out.oversized:
+        oversized = records_too_large(out.oversized, max_record)
+        out.error = f"{oversized}; {out.error}" if out.error else oversized
     if not out.records and out.error is None:
         out.error = "object holds no contact record"
     return out
@@ -176,7 +189,7 @@ def _cuts(body: bytes, start: int, end: int) -> tuple[list[int], list[int], np.n
     return starts, ends, openers
 
 
-def _decode_fast(body: bytes) -> DecodedObject | None:
+def _decode_fast(body: bytes, max_record: int) -> DecodedObject | None:
     """The exact decoder's result for `body` (gunzipped), or None where only the exact decoder can tell."""
     start = len(_BOM) if body.startswith(_BOM) else 0
     end = len(body)
@@ -213,9 +226,11 @@ def _decode_fast(body: bytes) -> DecodedObject | None:
             raw = body[s:ends[j]].decode("utf-8")
         except UnicodeDecodeError:
             return None
-        if _is_ctr_key(key.ContactId, key.LastUpdateTimestamp):
+        if ends[j] - s > max_record:  # the piece is the value's UTF-8, as the exact decoder measures it
+            out.oversized += 1
+        elif _is_ctr_key(key.ContactId, key.LastUpdateTimestamp):
             out.records.append(raw)
         else:
             out.rejected += 1
         i = j + 1
-    return _with_summary(out)
+    return _with_summary(out, max_record)

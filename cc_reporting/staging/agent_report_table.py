@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
+import zlib
 from datetime import datetime
 from decimal import Decimal
 
 import pyarrow as pa
 
 from cc_reporting.ingest.batch import Parsed
+from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
 
 STG_AGENT_REPORT_DDL = """
@@ -91,30 +93,43 @@ def _agent_name(row: dict) -> str | None:
 
 
 def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
+    bounds = current_bounds()
     try:
-        text = data.decode("utf-8-sig")
+        text = bounded_body(data, bounds.max_decompressed_bytes).decode("utf-8-sig")
+    except BodyTooLarge as exc:
+        return Parsed([], str(exc))
+    except (OSError, EOFError, zlib.error) as exc:
+        return Parsed([], f"cannot decode gzip body: {type(exc).__name__}: {exc}")
     except UnicodeDecodeError as exc:
         return Parsed([], f"not UTF-8: {exc}")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    lines = LineSizes(io.StringIO(text, newline=""))
+    reader = csv.DictReader(lines)
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
         return Parsed([], f"not readable as CSV: {exc}")
+    header_size = lines.take()
+    if header_size > bounds.max_record_bytes:
+        return Parsed([], f"header: {record_too_large(header_size, bounds.max_record_bytes)}")
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return Parsed([], f"missing required column(s): {', '.join(missing)}")
     rows, bad = [], []
     try:
-        _read_report_rows(obj, reader, rows, bad)
+        _read_report_rows(obj, reader, rows, bad, lines, bounds.max_record_bytes)
     except csv.Error as exc:  # e.g. a field larger than the csv module's limit: keep the rows before it
         bad.append(f"line {reader.line_num}: not readable as CSV: {exc}")
     error = f"{len(bad)} unreadable row(s): " + "; ".join(bad[:5]) if bad else None
     return Parsed(rows, error)
 
 
-def _read_report_rows(obj: LandingObject, reader, rows: list, bad: list) -> None:
+def _read_report_rows(obj: LandingObject, reader, rows: list, bad: list, lines: LineSizes, max_record: int) -> None:
     for line_no, row in enumerate(reader, start=2):
+        size = lines.take()
+        if size > max_record:
+            bad.append(f"line {line_no}: {record_too_large(size, max_record)}")
+            continue
         try:
             if _blank(row.get("Agent")):
                 raise ValueError("empty Agent")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from datetime import datetime, timezone
 
 import pyarrow as pa
 
 from cc_reporting.ingest.batch import Parsed
+from cc_reporting.ingest.bounded import BodyTooLarge, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
 
 CHANNELS_PREFIX = "channels/"
@@ -133,12 +135,23 @@ def parse_session_line(record, source: str) -> dict:
 def parse_channel_sessions(obj: LandingObject, data: bytes) -> Parsed:
     """Every good line of a `.jsonl` object; bad lines are listed in `error` (the file then goes to quarantine)."""
     source = source_of(obj.key)
+    bounds = current_bounds()
+    try:
+        body = bounded_body(data, bounds.max_decompressed_bytes)
+    except BodyTooLarge as exc:
+        return Parsed([], str(exc))
+    except (OSError, EOFError, zlib.error) as exc:
+        return Parsed([], f"cannot decode gzip body: {type(exc).__name__}: {exc}")
     items, bad = [], []
-    for line_no, raw in enumerate(data.split(b"\n"), start=1):
+    for line_no, raw in enumerate(body.split(b"\n"), start=1):
         if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if not raw.strip():
             continue  # blank lines (a trailing newline) are not sessions
+        size = len(raw) - raw.endswith(b"\r")  # the line without its line break, as for CSV records
+        if size > bounds.max_record_bytes:  # checked before json.loads: its objects take many times the bytes
+            bad.append(f"line {line_no}: {record_too_large(size, bounds.max_record_bytes)}")
+            continue
         try:
             item = parse_session_line(json.loads(raw.decode("utf-8")), source)
         except UnicodeDecodeError:

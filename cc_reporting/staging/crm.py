@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cc_reporting.ingest.batch import Parsed
+from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
 
 CRM_PREFIX = "crm/"
@@ -207,23 +209,46 @@ def _rows_to_stage(ids: pa.ChunkedArray) -> tuple[pa.Array | None, int]:
     return named.take(last.take(pc.sort_indices(first))), len(named)
 
 
+class _RecordTooLarge(ValueError):
+    pass
+
+
+def _rows_within(reader, lines: LineSizes, max_record: int):
+    """The rows, failing the whole extract at a row over max_record_bytes: the extract replaces the master whole,
+    and one without that row would silently delete the customer (as a stray quote fails the file, not the row)."""
+    for row in reader:
+        if (size := lines.take()) > max_record:
+            raise _RecordTooLarge(f"line {reader.line_num}: {record_too_large(size, max_record)}; "
+                                  "the extract is not applied (it would drop that customer)")
+        yield row
+
+
 def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
     """Items: the extract, once per customer staged, so the ingestion loop counts customers as records."""
     extract_date = crm_extract_date(obj.key)
     if extract_date is None:
         return Parsed([], "not a CRM extract name (crm/customers-YYYY-MM-DD.csv)")
+    bounds = current_bounds()
     try:
+        data = bounded_body(data, bounds.max_decompressed_bytes)
         data.decode("utf-8-sig")  # whole, first: a bad byte anywhere is the reason, as it always was
+    except BodyTooLarge as exc:
+        return Parsed([], str(exc))
+    except (OSError, EOFError, zlib.error) as exc:
+        return Parsed([], f"cannot decode gzip body: {type(exc).__name__}: {exc}")
     except UnicodeDecodeError as exc:
         return Parsed([], f"not UTF-8: {exc}")
     # Lines decoded as read (a StringIO holds its text at 4 bytes a character), split at \n, \r and \r\n only,
     # as StringIO(newline="") does. strict: a stray quote must fail the file, not silently swallow the lines
     # after it into one field.
-    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""), strict=True)
+    lines = LineSizes(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline=""))
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader, None)
         if header is None:
             return Parsed([], "empty file: no header row")
+        if (size := lines.take()) > bounds.max_record_bytes:
+            return Parsed([], f"header: {record_too_large(size, bounds.max_record_bytes)}")
         by_name: dict[str, int] = {}
         for position, name in enumerate(header):
             by_name.setdefault(name.strip().lower(), position)  # any order, any case; unknown names ignored
@@ -231,11 +256,14 @@ def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
         if "Cust_ID" not in columns:
             return Parsed([], "no Cust_ID column")
         width, blocks = max(columns.values()) + 1, []
-        while rows := list(islice(reader, _BLOCK_ROWS)):
+        rows_within = _rows_within(reader, lines, bounds.max_record_bytes)
+        while rows := list(islice(rows_within, _BLOCK_ROWS)):
             blocks.append(_block(rows, width, columns))
             del rows  # the Python strings go, Arrow's compact copy stays
     except csv.Error as exc:
         return Parsed([], f"not readable as CSV (line {reader.line_num}): {exc}")
+    except _RecordTooLarge as exc:
+        return Parsed([], str(exc))
 
     table = pa.Table.from_batches(blocks, pa.schema([(c, pa.string()) for c in columns]))
     del blocks
