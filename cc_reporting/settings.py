@@ -108,6 +108,7 @@ def load_settings() -> Settings:
         archive_expire_days=int(env("CC_ARCHIVE_EXPIRE_DAYS")) if (env("CC_ARCHIVE_EXPIRE_DAYS") or "").strip() else None,
         # S3 answers bursts with 503 SlowDown and Kinesis with ProvisionedThroughputExceeded: botocore's
         # adaptive mode backs off and rate-limits the client instead of failing the run after 2 retries.
+        # Attempts count every try, the first included (botocore's `total_max_attempts`).
         aws_max_attempts=int(env("CC_AWS_MAX_ATTEMPTS", "10")),
         aws_retry_mode=env("CC_AWS_RETRY_MODE", "adaptive"),
         # A landing object may be compressed: a few MB can expand to GBs (a gzip bomb). Decoders stop at this

@@ -51,13 +51,12 @@ def _split_quota(budget: int, shards: list[str]) -> dict[str, int]:
 class KinesisSource:
     def __init__(self, stream: str, endpoint_url: str | None = None, client=None,
                  now: Callable[[], datetime] = _utcnow, max_workers: int = 8, backoff: float = 0.2):
-        import boto3
-        from botocore.config import Config
+        from cc_reporting.resources.aws import aws_client
 
         self.stream, self.now, self.backoff = stream, now, backoff
-        self.client = client or boto3.client(
-            "kinesis", endpoint_url=endpoint_url,
-            config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=max_workers * 2))
+        # botocore retries a throttled call itself (CC_AWS_RETRY_MODE / CC_AWS_MAX_ATTEMPTS); what is still
+        # throttled after that is backed off here, shard by shard, and counted in `throttled`.
+        self.client = client or aws_client("kinesis", endpoint_url, max_pool_connections=max_workers * 2)
         self.max_workers = max_workers
         self._iterators: dict[str, tuple[str, str]] = {}   # shard → (position it starts after, iterator)
         self.throttled = 0

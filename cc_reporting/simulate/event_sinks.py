@@ -50,10 +50,10 @@ class KinesisSink:
     """`put_records` with PartitionKey = AgentARN, ≤ 500 records a call, failed records retried."""
 
     def __init__(self, stream: str, agent_arns: list[str], endpoint_url: str | None = None, client=None):
-        import boto3
+        from cc_reporting.resources.aws import aws_client
 
         self.stream, self.arns = stream, agent_arns
-        self.client = client or boto3.client("kinesis", endpoint_url=endpoint_url)
+        self.client = client or aws_client("kinesis", endpoint_url)
         self.bytes = 0
         self._ensure_stream()
 
