@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -33,12 +34,27 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def _interrupted(error: BaseException) -> int:
+    from cc_reporting.pipeline import Stopped
+
+    signo = error.signo if isinstance(error, Stopped) else signal.SIGINT
+    print(f"cc-reporting run: stopped by {signal.Signals(signo).name}; unfinished Dagster runs marked canceled, "
+          "run it again to continue (finished steps are kept)", file=sys.stderr)
+    return 128 + signo
+
+
 def cmd_run(args) -> int:
-    from cc_reporting.pipeline import run_window
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    from cc_reporting.pipeline import Stopped, run_window, stop_on_signals
 
     start = _utc(args.start) if args.start else None
     end = _utc(args.end) if args.end else None
-    result = run_window(start, end, progress=True)
+    stop_on_signals()
+    try:
+        result = run_window(start, end, progress=True)
+    except (Stopped, KeyboardInterrupt, DagsterExecutionInterruptedError) as error:
+        return _interrupted(error)
     print(result.summary_text())
     return 0 if result.success else 1
 

@@ -1,7 +1,12 @@
 """`cc-reporting run`: materialize the asset graph for a UTC window through Dagster, step by step."""
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import signal
+import sys
+import uuid
 from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -19,10 +24,54 @@ from cc_reporting.models.teleopti.assets import (
     teleopti_contacts,
     teleopti_queue_stats,
 )
-from cc_reporting.partitions import PARTITION_KEY_FORMAT
+from cc_reporting.partitions import PARTITION_KEY_FORMAT, clamp_window, partition_range
 from cc_reporting.resources import build_resources
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
+from cc_reporting.staging.ctr_table import records_outside_range
+
+
+class Stopped(BaseException):
+    """SIGTERM or Ctrl-C: the run stops between (or inside) Dagster runs; a BaseException so no step swallows it."""
+
+    def __init__(self, signo: int):
+        super().__init__(signo)
+        self.signo = signo
+
+
+_wakeup: list[int] = []   # read end of the signal wake-up pipe, once stop_on_signals() ran
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and Ctrl-C raise `Stopped` where the run is. While Dagster executes it maps both onto its own
+    handler (which only interrupts the step); the C-level wake-up pipe still records the signal number, and
+    `_raise_if_signalled` turns it into `Stopped` once that Dagster run returns."""
+    def handler(signo, _frame):
+        raise Stopped(signo)
+
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    _wakeup[:] = [read]
+    for signo in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signo, handler)
+    # A signal landing in a finalizer (a connection closing) is reported as "Exception ignored": the wake-up pipe
+    # stops the run right after, so that report is noise.
+    default_hook = sys.unraisablehook
+    sys.unraisablehook = lambda u: None if isinstance(u.exc_value, Stopped) else default_hook(u)
+
+
+def _raise_if_signalled() -> None:
+    if not _wakeup:
+        return
+    try:
+        received = os.read(_wakeup[0], 512)
+    except BlockingIOError:
+        return
+    for signo in received:
+        if signo in (signal.SIGTERM, signal.SIGINT):
+            raise Stopped(signo)
 
 
 @dataclass
@@ -34,11 +83,13 @@ class RunResult:
     window: tuple[datetime, datetime] | None = None
     kpi_lines: list[str] = field(default_factory=list)
     agent_events: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def summary_text(self) -> str:
         settings = load_settings()
         lines = ["", "cc_reporting run " + ("succeeded" if self.success else "FAILED")]
         lines += [f"  ! {failure}" for failure in self.failures]
+        lines += [f"  note        {note}" for note in self.notes]
         if self.window:
             lines.append(f"  window      {self.window[0]:%Y-%m-%d %H:%M} – {self.window[1]:%Y-%m-%d %H:%M} UTC")
         lines.append(f"  warehouse   {settings.warehouse_path}")
@@ -72,7 +123,8 @@ def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
     """Bring the RTA state log up to date from the agent-event source, as the rta_sensor does tick by tick.
 
     A command-line run has no sensor daemon; the log files are named by their starting positions, so re-reading
-    the same events rewrites the same files (idempotent). Reads are bounded to 24 hours back from the window."""
+    the same events rewrites the same files (idempotent). Reads start at the window being reported (the source
+    keeps its 24-hour retention before its `now`), so a day landed earlier is read too."""
     from cc_reporting.ingest.agent_events import open_source
     from cc_reporting.ingest.rta_sensor import run_tick
 
@@ -92,7 +144,15 @@ def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
 
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set the runs show up in `dagster dev`; otherwise they run in a throwaway instance.
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        return dg.DagsterInstance.ephemeral()
+    # Two runs creating a new instance at once both stamp its SQLite schema and one fails; the first one creates
+    # it under this lock, the second finds it made.
+    Path(home).mkdir(parents=True, exist_ok=True)
+    with open(Path(home) / ".cc-reporting-instance.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.get()
 
 
 def _floor(t: datetime, minutes: int) -> datetime:
@@ -110,19 +170,49 @@ def _range_tags(start: datetime, end: datetime, minutes: int) -> dict | None:
 
 
 def staged_window(resources) -> tuple[datetime, datetime] | None:
-    """Every complete 15-minute interval the staged data touches (default of `cc-reporting run`)."""
+    """Every complete 15-minute interval the staged data touches inside the partition range (default of
+    `cc-reporting run`); records before CC_PARTITIONS_START stay staged and are counted, not reported."""
+    first_key, end_key = partition_range()
     with resources["warehouse"].connect() as con:
         exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'").fetchone()
         if not exists[0]:
             return None
         first, last = con.execute(
             """SELECT min(t), max(t) FROM (SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr
-               UNION ALL SELECT interval_start FROM stg_agent_report)""").fetchone()
+               UNION ALL SELECT interval_start FROM stg_agent_report) WHERE t >= ? AND t < ?""",
+            [first_key, end_key]).fetchone()
     if first is None:
         return None
-    now_floor = _floor(datetime.now(timezone.utc), 15)
-    end = min(_floor(last, 30) + timedelta(minutes=30), now_floor)
-    return _floor(first, 30), end
+    return clamp_window(_floor(first, 30), _floor(last, 30) + timedelta(minutes=30))
+
+
+def outside_range_note(resources) -> str | None:
+    """One line on staged contacts without a partition: how many, which dates, which setting to change."""
+    with resources["warehouse"].connect() as con:
+        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'").fetchone()[0]:
+            return None
+        first, end = partition_range()
+        outside = records_outside_range(con, first, end)
+    before, after = outside["records_before_partitions_start"], outside["records_after_partitions_end"]
+    if not before and not after:
+        return None
+    parts = ([f"{before:,} before CC_PARTITIONS_START ({first:%Y-%m-%d})"] if before else []) + (
+        [f"{after:,} in intervals not over yet"] if after else [])
+    return (f"staged contact records in no report: {' and '.join(parts)}, dates "
+            f"{', '.join(outside['dates_outside_partitions'])}; set CC_PARTITIONS_START earlier to report them")
+
+
+def _day_chunks(start: datetime, end: datetime):
+    """The window cut at local midnights (CC_REPORT_TIMEZONE): one bounded set of Dagster runs per business day,
+    never one run over tens of thousands of partitions."""
+    tz = ZoneInfo(load_settings().report_timezone)
+    day = start.astimezone(tz).date()
+    while True:
+        day_end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(timezone.utc)
+        yield max(start, datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)), min(end, day_end)
+        if day_end >= end:
+            return
+        day += timedelta(days=1)
 
 
 def _day_tags(start: datetime, end: datetime) -> dict:
@@ -193,15 +283,34 @@ def kpi_summary(resources, window) -> list[str]:
     return lines
 
 
+def _cancel_unfinished(instance, invocation: str) -> None:
+    """Runs this invocation started and did not finish (stopped by a signal) are marked canceled, not left
+    STARTED forever in `dagster dev`."""
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+                  dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(filters=dg.RunsFilter(tags={"cc_reporting/invocation": invocation},
+                                                       statuses=unfinished)):
+        instance.report_run_canceled(run, message="cc-reporting run stopped by a signal")
+
+
+def _disk_error(error: OSError, what: str, where: str) -> str:
+    name = errno.errorcode.get(error.errno or 0, "OSError")
+    hint = "; free disk space and run again" if error.errno == errno.ENOSPC else ""
+    return f"{what}: {error.strerror or error} ({name}) writing {where}{hint}"
+
+
 def run_window(start: datetime | None = None, end: datetime | None = None, progress: bool = False,
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
     result = RunResult()
+    invocation = uuid.uuid4().hex
     with _instance() as instance, tqdm(total=9, desc="cc-reporting run", unit="step", disable=not progress) as bar:
         def step(label, assets, tags=None, config=None):
             bar.set_postfix_str(label)
             outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
-                                     tags=tags or {}, run_config={**QUIET, **(config or {})})
+                                     tags={**(tags or {}), "cc_reporting/invocation": invocation},
+                                     run_config={**QUIET, **(config or {})})
+            _raise_if_signalled()
             result.steps.append((label, outcome.success))
             bar.update(1)
             if not outcome.success:
@@ -209,21 +318,47 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                 result.failures.append(f"{label}: run {outcome.run_id} failed")
             return outcome.success
 
-        ok = (step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
-              and step("stage channel sessions", [stg_channel_session]) and step("stage CRM", [stg_crm_customer]))
-        if ok:
-            bar.set_postfix_str("agent events → RTA state log")
-            result.agent_events = drain_agent_events(start, end)
-            bar.update(1)
-        as_of = {"as_of": end.isoformat()} if end else {}
-        ok = ok and step("JAR and CAR", [jar, car],
-                         config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})
-        window = (start, end) if start and end else staged_window(resources)
-        if ok and window:
-            result.window = window
-            for label, assets, tags in _steps(*window):
-                if not step(label, assets, tags):
-                    break
+        try:
+            _run_steps(start, end, resources, result, bar, step)
+        except BaseException as error:
+            _cancel_unfinished(instance, invocation)
+            if not isinstance(error, Stopped):
+                _raise_if_signalled()   # Dagster's interrupt error or KeyboardInterrupt: say which signal it was
+            raise
     result.tables = table_counts(resources)
     result.kpi_lines = kpi_summary(resources, result.window)
     return result
+
+
+def _run_steps(start, end, resources, result, bar, step) -> None:
+    ok = (step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
+          and step("stage channel sessions", [stg_channel_session]) and step("stage CRM", [stg_crm_customer]))
+    requested = (start, end) if start and end else staged_window(resources)
+    window = clamp_window(*requested) if requested else None
+    if ok:
+        note = outside_range_note(resources)
+        result.notes += [note] if note else []
+        if requested and not window:
+            first, last = partition_range()
+            result.notes.append(f"window {requested[0]:%Y-%m-%d %H:%M} – {requested[1]:%Y-%m-%d %H:%M} UTC is outside "
+                                f"the reportable range {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC "
+                                f"(CC_PARTITIONS_START to now): nothing to report")
+        bar.set_postfix_str("agent events → RTA state log")
+        try:
+            result.agent_events = drain_agent_events((window or requested or (None,))[0], end)
+        except OSError as error:
+            ok, result.success = False, False
+            result.failures.append(_disk_error(error, "agent events → RTA state log", load_settings().rta_dir))
+        bar.update(1)
+    as_of = {"as_of": end.isoformat()} if end else {}
+    ok = ok and step("JAR and CAR", [jar, car],
+                     config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})
+    if ok and window:
+        result.window = window
+        days = [(day, list(_steps(*day))) for day in _day_chunks(*window)]
+        bar.total = bar.n + sum(len(steps) for _, steps in days)
+        bar.refresh()
+        for (day_start, _), steps in days:
+            for label, assets, tags in steps:
+                if not step(f"{day_start:%Y-%m-%d}: {label}" if len(days) > 1 else label, assets, tags):
+                    return

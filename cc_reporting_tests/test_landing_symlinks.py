@@ -108,3 +108,11 @@ def test_staging_stages_the_good_objects_and_the_secret_lands_nowhere(zone_with_
     messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
     assert any("cc-firehose-1-2026-01-05-09-key is a symlink" in m for m in messages)
     assert any("ctr/2026/01/05/10 is a symlinked folder" in m for m in messages)
+
+
+def test_staging_metadata_lists_the_refused_entries(zone_with_links, warehouse):
+    landing, _ = zone_with_links
+    result = dg.materialize([stg_ctr], resources={"landing": landing, "warehouse": warehouse})
+    metadata = result.asset_materializations_for_node("stg_ctr")[0].metadata
+    assert metadata["objects_refused"].value == len(landing.list_refused("ctr/")) >= 2
+    assert "cc-firehose-1-2026-01-05-09-key" in metadata["refused"].value

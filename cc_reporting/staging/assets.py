@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cc_reporting.ingest.batch import IngestReport, ingest_objects
+from cc_reporting.partitions import partition_range
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
@@ -21,7 +22,7 @@ from cc_reporting.staging.channel_sessions import (
 )
 from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key, merge_crm_extract, parse_crm_extract
 from cc_reporting.staging.ctr_source import CTR_PREFIX, parse_ctr_object
-from cc_reporting.staging.ctr_table import merge_ctr_records
+from cc_reporting.staging.ctr_table import merge_ctr_records, records_outside_range
 from cc_reporting.staging.schema import ensure_staging_tables
 
 class IngestConfig(dg.Config):
@@ -33,6 +34,15 @@ class IngestConfig(dg.Config):
 def _select(landing: LandingZone, prefix: str, config: IngestConfig, accept=lambda key: True):
     wanted = set(config.object_keys)
     return [o for o in landing.list(prefix) if accept(o.key) and (not wanted or o.key in wanted)]
+
+
+def _refused_metadata(landing: LandingZone, prefix: str) -> dict:
+    """Entries of a local landing zone that were not read (symlinks, non-regular files), with why."""
+    refused = landing.list_refused(prefix)
+    if not refused:
+        return {}
+    return {"objects_refused": len(refused), "refused": dg.MetadataValue.md(
+        markdown_table(["object", "reason"], [[r.key, r.reason] for r in refused][:50]))}
 
 
 def _quarantine_check(asset_key: str, report: IngestReport) -> dg.AssetCheckResult:
@@ -64,11 +74,16 @@ def _ingest_metadata(report: IngestReport) -> dict:
 _QUARANTINE_SPEC = "no_quarantined_objects"
 
 
-def _touched_intervals(con, table: str, run_id: str) -> dg.MetadataValue:
-    """Partition keys whose facts this run changed: the late-data sensor re-opens the delivered ones."""
+def _touched_intervals(con, table: str, run_id: str, minutes: int) -> dg.MetadataValue:
+    """Partition keys whose facts this run changed: the late-data sensor re-opens the delivered ones.
+
+    Only keys inside the partition range: an interval before CC_PARTITIONS_START (or not over yet) has no
+    partition, and a run asked for one fails."""
+    first, end = partition_range(minutes=minutes)
     keys = [r[0] for r in con.execute(
-        f"""SELECT DISTINCT strftime(interval_start, '%Y-%m-%d-%H:%M') AS k FROM {table}
-            WHERE starts_with(batch_id, ?) ORDER BY k""", [run_id + ":"]).fetchall()]
+        f"""SELECT DISTINCT strftime(timezone('UTC', interval_start), '%Y-%m-%d-%H:%M') AS k FROM {table}
+            WHERE starts_with(batch_id, ?) AND interval_start >= ? AND interval_start < ? ORDER BY k""",
+        [run_id + ":", first, end]).fetchall()]
     return dg.MetadataValue.json(keys)
 
 
@@ -84,8 +99,12 @@ def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: La
     with warehouse.connect() as con:
         ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(con, landing, "ctr", objects, parse_ctr_object, merge_ctr_records, context.run.run_id)
-        touched = _touched_intervals(con, "stg_ctr_touched", context.run.run_id)
-        metadata = {**_ingest_metadata(report), "touched_intervals": touched, **table_metadata(
+        touched = _touched_intervals(con, "stg_ctr_touched", context.run.run_id, 15)
+        outside = records_outside_range(con, *partition_range())
+        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, CTR_PREFIX),
+                    "touched_intervals": touched, **outside,
+                    "dates_outside_partitions": dg.MetadataValue.json(outside["dates_outside_partitions"]),
+                    **table_metadata(
             con, "stg_ctr",
             "SELECT contact_id, channel, initiation_method, queue_name, agent_username, enqueue_ts, "
             "queue_duration, last_update_ts FROM stg_ctr ORDER BY last_update_ts DESC LIMIT 5",
@@ -113,8 +132,9 @@ def stg_agent_report(
         report = ingest_objects(
             con, landing, "agent_report", objects, parse_agent_report, merge_agent_report_rows, context.run.run_id
         )
-        touched = _touched_intervals(con, "stg_agent_report_touched", context.run.run_id)
-        metadata = {**_ingest_metadata(report), "touched_intervals": touched, **table_metadata(
+        touched = _touched_intervals(con, "stg_agent_report_touched", context.run.run_id, 30)
+        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, REPORT_PREFIX),
+                    "touched_intervals": touched, **table_metadata(
             con, "stg_agent_report",
             "SELECT * EXCLUDE (source_key, ingested_at) FROM stg_agent_report ORDER BY interval_start DESC LIMIT 5",
         )}
@@ -131,7 +151,8 @@ def _stage_source(context, config, landing, warehouse, *, table, source, prefix,
     with warehouse.connect() as con:
         ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(con, landing, source, objects, parse, merge, context.run.run_id)
-        metadata = {**_ingest_metadata(report), **table_metadata(con, table, preview_sql)}
+        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, prefix),
+                    **table_metadata(con, table, preview_sql)}
     if not objects:
         metadata["note"] = absent_note
     yield dg.MaterializeResult(metadata=metadata)

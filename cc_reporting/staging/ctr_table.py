@@ -225,3 +225,19 @@ def merge_ctr_records(con, records: list[tuple[str, str]], batch_id: str, ingest
         "unchanged_or_older_copies": len(records) - bad_ts - inserted,
         "records_bad_timestamp": bad_ts,
     }
+
+
+# How many dates outside the partition range metadata and the run summary list (the count is always complete).
+OUTSIDE_DATES_SHOWN = 20
+
+
+def records_outside_range(con, first, end) -> dict:
+    """Staged contacts whose reporting time (enqueue, else initiation) has no partition: before CC_PARTITIONS_START
+    (`first`) or in a window not over yet (`end`). They stay staged; no interval report can hold them."""
+    before, after, dates = con.execute(
+        f"""SELECT count(*) FILTER (WHERE t < $1), count(*) FILTER (WHERE t >= $2),
+                   list(DISTINCT strftime(timezone('UTC', t), '%Y-%m-%d')) FILTER (WHERE t < $1 OR t >= $2)
+            FROM (SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr) WHERE t IS NOT NULL""",
+        [first, end]).fetchone()
+    return {"records_before_partitions_start": before, "records_after_partitions_end": after,
+            "dates_outside_partitions": sorted(dates or [])[:OUTSIDE_DATES_SHOWN]}
