@@ -43,23 +43,19 @@ _wakeup: list[int] = []   # read end of the signal wake-up pipe, once stop_on_si
 
 
 def stop_on_signals() -> None:
-    """SIGTERM and Ctrl-C raise `Stopped` where the run is. While Dagster executes it maps both onto its own
-    handler (which only interrupts the step); the C-level wake-up pipe still records the signal number, and
-    `_raise_if_signalled` turns it into `Stopped` once that Dagster run returns."""
-    def handler(signo, _frame):
-        raise Stopped(signo)
+    """SIGTERM and Ctrl-C stop the run at the next step boundary (a step is at most one day of partitions).
 
+    The handler itself only lets the C-level wake-up pipe record the signal number: raising from it could land
+    inside a SQLite write of the Dagster instance and leave it unusable for marking the run canceled. While Dagster
+    executes it installs its own handler, which interrupts the step; the pipe still records the signal, and
+    `_raise_if_signalled` turns it into `Stopped` once that Dagster run returns."""
     read, write = os.pipe()
     os.set_blocking(read, False)
     os.set_blocking(write, False)
     signal.set_wakeup_fd(write, warn_on_full_buffer=False)
     _wakeup[:] = [read]
     for signo in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signo, handler)
-    # A signal landing in a finalizer (a connection closing) is reported as "Exception ignored": the wake-up pipe
-    # stops the run right after, so that report is noise.
-    default_hook = sys.unraisablehook
-    sys.unraisablehook = lambda u: None if isinstance(u.exc_value, Stopped) else default_hook(u)
+        signal.signal(signo, lambda _signo, _frame: None)
 
 
 def _raise_if_signalled() -> None:
@@ -136,6 +132,7 @@ def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
     cursor, total = None, 0
     now_ms = int((end or datetime.now(timezone.utc)).timestamp() * 1000)
     while True:
+        _raise_if_signalled()
         outcome = run_tick(cursor, source, settings.rta_dir, now_ms=now_ms, max_records=50_000)
         cursor, total = outcome.cursor, total + outcome.stats.read
         if outcome.stats.read == 0:
@@ -306,6 +303,7 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
     invocation = uuid.uuid4().hex
     with _instance() as instance, tqdm(total=9, desc="cc-reporting run", unit="step", disable=not progress) as bar:
         def step(label, assets, tags=None, config=None):
+            _raise_if_signalled()
             bar.set_postfix_str(label)
             outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
                                      tags={**(tags or {}), "cc_reporting/invocation": invocation},
