@@ -81,7 +81,10 @@ def ledger_claims_only_staged_work(base: Path) -> int:
             return 0  # killed before the first commit: nothing claimed
         claimed = con.execute("SELECT object_key FROM ingest_ledger WHERE source = 'ctr' AND status = 'ingested'"
                               ).fetchall()
-        staged = {r[0] for r in con.execute("SELECT contact_id FROM stg_ctr").fetchall()}
+        # Killed between the ledger's CREATE TABLE and stg_ctr's: no table, nothing staged (and nothing may be claimed).
+        has_stg_ctr = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'"
+                                  ).fetchone()[0]
+        staged = {r[0] for r in con.execute("SELECT contact_id FROM stg_ctr").fetchall()} if has_stg_ctr else set()
     finally:
         con.close()
     for (key,) in claimed:
