@@ -1,8 +1,8 @@
 """Dagster's local run launcher, with a health check so run monitoring can fail a run whose process died.
 
 The stock DefaultRunLauncher cannot tell a dead run from a slow one: a run killed together with its code server,
-or a `cc-reporting run` killed with DAGSTER_HOME set (machine reboot, OOM killer, `kill -9`), stays STARTED for ever and keeps its `duckdb_writer` pool slot, and every
-later writer waits silently. Every event in the run's event log carries the pid of the process that wrote it;
+or a `cc-reporting run` killed with DAGSTER_HOME set (machine reboot, OOM killer, `kill -9`), stays STARTED for
+ever and keeps its `duckdb_writer` pool slot, and every later writer waits silently. Every event in the run's event log carries the pid of the process that wrote it;
 this launcher checks the pid of the process that started the run, on the same host (where the local launcher runs
 its workers and where the CLI runs in-process).
 """
@@ -13,7 +13,6 @@ import os
 from dagster import DefaultRunLauncher
 from dagster._core.events import DagsterEventType
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus
-
 
 
 def run_process_pid(instance, run_id: str) -> int | None:
