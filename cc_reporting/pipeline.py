@@ -5,7 +5,6 @@ import errno
 import fcntl
 import os
 import signal
-import sys
 import uuid
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -212,6 +211,19 @@ def _day_chunks(start: datetime, end: datetime):
         day += timedelta(days=1)
 
 
+def days_with_data(resources, start: datetime, end: datetime) -> set:
+    """Local days (CC_REPORT_TIMEZONE) of [start, end) holding a staged contact or report row: the default window
+    reports only those, so data landed months apart does not mean a run for every empty day in between."""
+    tz = load_settings().report_timezone
+    with resources["warehouse"].connect() as con:
+        rows = con.execute(
+            """SELECT DISTINCT CAST(timezone(?, t) AS DATE) FROM (
+                   SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr
+                   UNION ALL SELECT interval_start FROM stg_agent_report) WHERE t >= ? AND t < ?""",
+            [tz, start, end]).fetchall()
+    return {r[0] for r in rows}
+
+
 def _day_tags(start: datetime, end: datetime) -> dict:
     """The local days (CC_REPORT_TIMEZONE) the UTC window touches, as one partition range."""
     tz = ZoneInfo(load_settings().report_timezone)
@@ -353,7 +365,11 @@ def _run_steps(start, end, resources, result, bar, step) -> None:
                      config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})
     if ok and window:
         result.window = window
-        days = [(day, list(_steps(*day))) for day in _day_chunks(*window)]
+        chunks = list(_day_chunks(*window))
+        if not (start and end):  # the default window: every day with data, none of the empty days between
+            tz, with_data = ZoneInfo(load_settings().report_timezone), days_with_data(resources, *window)
+            chunks = [c for c in chunks if c[0].astimezone(tz).date() in with_data]
+        days = [(day, list(_steps(*day))) for day in chunks]
         bar.total = bar.n + sum(len(steps) for _, steps in days)
         bar.refresh()
         for (day_start, _), steps in days:

@@ -179,3 +179,18 @@ def test_runs_creating_a_new_dagster_instance_at_once_all_get_it(tmp_path):
     go.touch()  # all four imported and waiting: they open the instance at the same moment
     outcomes = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [err[-2000:] for _, err in outcomes]
+
+
+def test_the_default_window_reports_only_days_with_data_not_the_empty_days_between(tmp_path, monkeypatch):
+    """Data on 2026-01-05 and on 2026-01-20, no window given: runs for those two days only (not 16)."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    (tmp_path / "dagster").mkdir()
+    landing = LandingZone(uri=str(tmp_path / "landing"))
+    for day in (DAY, datetime(2026, 1, 20, tzinfo=timezone.utc)):
+        simulate(day, 2, 3, 7, landing, str(tmp_path / "landing" / "agent-events"))
+    result = run_window(resources=resources_for(tmp_path))
+    assert result.success, result.failures
+    with dg.DagsterInstance.get() as instance:
+        days = {r.tags["dagster/asset_partition_range_start"][:10] for r in instance.get_runs()
+                if "dagster/asset_partition_range_start" in r.tags}
+    assert days == {"2026-01-05", "2026-01-20"}

@@ -1,5 +1,4 @@
 """Teleopti statistics from the agent-state timeline (teleopti-feed.md; issue: true 15-minute agent time)."""
-from datetime import timedelta
 
 
 from cc_reporting.ingest.agent_event_record import normalize_event

@@ -1,5 +1,4 @@
 """Teleopti assets through Dagster: backfills, outbox, checks, schedules, late data."""
-import json
 from datetime import datetime, timezone
 
 import dagster as dg

@@ -1,5 +1,5 @@
 """KPI marts (`kpi_interval` per queue × 15 minutes, `kpi_daily` per local day), their BI exports and dashboard."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
