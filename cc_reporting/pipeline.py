@@ -4,10 +4,8 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import signal
 import uuid
 from pathlib import Path
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -25,89 +23,12 @@ from cc_reporting.models.teleopti.assets import (
 )
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, clamp_window, partition_range
 from cc_reporting.resources import build_resources
+from cc_reporting.resources.warehouse import Warehouse
+from cc_reporting.run_signals import Stopped, _raise_if_signalled, stop_on_signals  # noqa: F401 (the CLI's API)
+from cc_reporting.run_summary import RunResult, kpi_summary, table_counts
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
 from cc_reporting.staging.ctr_table import records_outside_range
-
-
-class Stopped(BaseException):
-    """SIGTERM or Ctrl-C: the run stops between (or inside) Dagster runs; a BaseException so no step swallows it."""
-
-    def __init__(self, signo: int):
-        super().__init__(signo)
-        self.signo = signo
-
-
-_wakeup: list[int] = []   # read end of the signal wake-up pipe, once stop_on_signals() ran
-
-
-def stop_on_signals() -> None:
-    """SIGTERM and Ctrl-C stop the run at the next step boundary (a step is at most one day of partitions).
-
-    The handler itself only lets the C-level wake-up pipe record the signal number: raising from it could land
-    inside a SQLite write of the Dagster instance and leave it unusable for marking the run canceled. While Dagster
-    executes it installs its own handler, which interrupts the step; the pipe still records the signal, and
-    `_raise_if_signalled` turns it into `Stopped` once that Dagster run returns."""
-    read, write = os.pipe()
-    os.set_blocking(read, False)
-    os.set_blocking(write, False)
-    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
-    _wakeup[:] = [read]
-    for signo in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signo, lambda _signo, _frame: None)
-
-
-def _raise_if_signalled() -> None:
-    if not _wakeup:
-        return
-    try:
-        received = os.read(_wakeup[0], 512)
-    except BlockingIOError:
-        return
-    for signo in received:
-        if signo in (signal.SIGTERM, signal.SIGINT):
-            raise Stopped(signo)
-
-
-@dataclass
-class RunResult:
-    success: bool = True
-    steps: list[tuple[str, bool]] = field(default_factory=list)
-    tables: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    window: tuple[datetime, datetime] | None = None
-    kpi_lines: list[str] = field(default_factory=list)
-    agent_events: int = 0
-    notes: list[str] = field(default_factory=list)
-
-    def summary_text(self) -> str:
-        settings = load_settings()
-        lines = ["", "cc_reporting run " + ("succeeded" if self.success else "FAILED")]
-        lines += [f"  ! {failure}" for failure in self.failures]
-        lines += [f"  note        {note}" for note in self.notes]
-        if self.window:
-            lines.append(f"  window      {self.window[0]:%Y-%m-%d %H:%M} – {self.window[1]:%Y-%m-%d %H:%M} UTC")
-        lines.append(f"  warehouse   {settings.warehouse_path}")
-        for table, rows in self.tables.items():
-            lines.append(f"    {table:<28}{rows:>10,} rows")
-        lines.append(f"  landing     {settings.landing_uri} (quarantine/ holds unreadable input)")
-        if self.agent_events:
-            lines.append(f"  RTA         {settings.rta_dir} ({self.agent_events:,} agent events; "
-                         f"wallboard {Path(settings.rta_dir).resolve() / 'wallboard.html'})")
-        outbox = Path(settings.teleopti_outbox)
-        if outbox.exists():
-            lines.append(f"  Teleopti    {outbox}")
-            for kind in sorted(p for p in outbox.iterdir() if p.is_dir()):
-                lines.append(f"    {kind.name:<28}{len(list(kind.glob('*.csv'))):>10,} files")
-        exports = Path(settings.export_dir)
-        if exports.exists():
-            lines.append(f"  BI exports  {exports}/<table>/date=YYYY-MM-DD/*.parquet "
-                         f"({', '.join(sorted(p.name for p in exports.iterdir() if p.is_dir() and p.name != 'dashboard'))})")
-            for dashboard in sorted((exports / "dashboard").glob("*.html"))[-3:]:
-                lines.append(f"  dashboard   {dashboard.resolve()}")
-        lines += self.kpi_lines
-        lines.append("  Dagster UI  `dagster dev` in the repository root")
-        return "\n".join(lines)
 
 
 # The progress bar and summary speak for the run; Dagster's step log stays in the UI (warnings still print).
@@ -136,6 +57,15 @@ def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
         cursor, total = outcome.cursor, total + outcome.stats.read
         if outcome.stats.read == 0:
             return total
+
+
+def _sole_writer(resources: dict) -> dict:
+    """Resources whose warehouse is opened once per run: only where this process is the file's one writer."""
+    warehouse = resources.get("warehouse")
+    if not isinstance(warehouse, Warehouse) or warehouse.hold_for_run:
+        return resources
+    return {**resources, "warehouse": Warehouse(database=warehouse.database,
+                                                connection_config=warehouse.connection_config, hold_for_run=True)}
 
 
 def _instance() -> dg.DagsterInstance:
@@ -232,64 +162,28 @@ def _day_tags(start: datetime, end: datetime) -> dict:
             "dagster/asset_partition_range_end": f"{last:%Y-%m-%d}"}
 
 
-def _steps(start: datetime, end: datetime):
-    """(label, assets, tags) of the partitioned steps, each one single run over the window."""
+STAGING = [stg_ctr, stg_agent_report, stg_channel_session, stg_crm_customer]
+ANALYTICS = [jar, car]
+INTERVALS = [agent_state_intervals, teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts, kpi_interval]
+
+
+def _steps(start: datetime, end: datetime, analytics: dict, with_staging: bool):
+    """(label, assets, tags, config) of the runs of one day of the window. With `with_staging`, landing objects
+    are staged and JAR/CAR refreshed in the same run as the 15-minute intervals: a 15-minute increment is one run
+    of everything that shares the 15-minute partitions (Dagster runs one partitions definition per run, so the
+    30-minute agent performance and the daily KPIs are runs of their own)."""
     fifteen, thirty = _range_tags(start, end, 15), _range_tags(start, end, 30)
-    if fifteen:
-        yield "15-minute intervals (agent state, Teleopti, KPIs)", [
-            agent_state_intervals, teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts, kpi_interval
-        ], fifteen
+    if fifteen and with_staging:
+        yield ("stage, JAR/CAR and 15-minute intervals (agent state, Teleopti, KPIs)",
+               STAGING + ANALYTICS + INTERVALS, fifteen, analytics)
+    elif fifteen:
+        yield "15-minute intervals (agent state, Teleopti, KPIs)", INTERVALS, fifteen, {}
+    elif with_staging:
+        yield "stage, JAR and CAR", STAGING + ANALYTICS, None, analytics
     if thirty:
-        yield "Teleopti agent performance", [teleopti_agent_performance], thirty
+        yield "Teleopti agent performance", [teleopti_agent_performance], thirty, {}
     if fifteen:
-        yield "daily KPIs, exports, dashboard", [kpi_daily], _day_tags(start, end)
-
-
-USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger", "agent_state_intervals")
-
-
-def table_counts(resources) -> dict[str, int]:
-    """Row counts of the tables users query (internal bookkeeping tables left out)."""
-    with resources["warehouse"].connect() as con:
-        names = [r[0] for r in con.execute(
-            """SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'
-               AND table_type = 'BASE TABLE' ORDER BY table_name""").fetchall()]
-        names = [n for n in names if n.startswith(USER_TABLES) and not n.endswith("_touched")
-                 and not n.startswith(("jar_", "teleopti_delivery"))]
-        return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in names}
-
-
-def kpi_summary(resources, window) -> list[str]:
-    """One screen of the window's daily KPIs per queue (`kpi_daily`), for the terminal."""
-    if not window:
-        return []
-    tz = ZoneInfo(load_settings().report_timezone)
-    first, last = window[0].astimezone(tz).date(), (window[1] - timedelta(seconds=1)).astimezone(tz).date()
-    with resources["warehouse"].connect() as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_daily'").fetchone()[0]:
-            return []
-        rows = con.execute(
-            """SELECT coalesce(queue_name, 'agent queues (direct)'), sum(offered), sum(answered), sum(abandoned),
-                      sum(answered_within_sla) / nullif(sum(offered + overflow_in - short_abandons), 0),
-                      sum(queue_answered_s) / nullif(sum(answered), 0),
-                      sum(talk_s + hold_s + acw_s) / nullif(sum(answered), 0),
-                      sum(fcr_resolved) / nullif(sum(fcr_eligible), 0), sum(csat_sum) / nullif(sum(csat_responses), 0)
-               FROM kpi_daily WHERE grain = 'queue' AND day BETWEEN ? AND ? GROUP BY 1 ORDER BY 2 DESC LIMIT 12""",
-            [first, last]).fetchall()
-
-    def pct(v):
-        return "   -" if v is None else f"{v:4.0%}"
-
-    def sec(v):
-        return "    -" if v is None else f"{v:5.0f}"
-
-    lines = [f"  KPIs        {first} – {last} ({tz.key}); FCR provisional for the last CC_FCR_DAYS days",
-             f"    {'queue':<24}{'offered':>8}{'answ':>7}{'aband':>7}{'SL':>6}{'ASA s':>7}{'AHT s':>7}{'FCR':>6}"
-             f"{'CSAT':>6}"]
-    for name, offered, answered, abandoned, sl, asa, aht, fcr, csat in rows:
-        lines.append(f"    {str(name)[:23]:<24}{offered:>8}{answered:>7}{abandoned:>7}{pct(sl):>6}{sec(asa):>7}"
-                     f"{sec(aht):>7}{pct(fcr):>6}{'-' if csat is None else f'{csat:.2f}':>6}")
-    return lines
+        yield "daily KPIs, exports, dashboard", [kpi_daily], _day_tags(start, end), {}
 
 
 def _cancel_unfinished(instance, invocation: str) -> None:
@@ -311,13 +205,15 @@ def _disk_error(error: OSError, what: str, where: str) -> str:
 def run_window(start: datetime | None = None, end: datetime | None = None, progress: bool = False,
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
+    # Without DAGSTER_HOME the runs go to a throwaway instance: no daemon, no other run writes the warehouse.
+    run_resources = resources if os.environ.get("DAGSTER_HOME") else _sole_writer(resources)
     result = RunResult()
     invocation = uuid.uuid4().hex
-    with _instance() as instance, tqdm(total=9, desc="cc-reporting run", unit="step", disable=not progress) as bar:
+    with _instance() as instance, tqdm(total=2, desc="cc-reporting run", unit="step", disable=not progress) as bar:
         def step(label, assets, tags=None, config=None):
             _raise_if_signalled()
             bar.set_postfix_str(label)
-            outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
+            outcome = dg.materialize(assets, resources=run_resources, instance=instance, raise_on_error=False,
                                      tags={**(tags or {}), "cc_reporting/invocation": invocation},
                                      run_config={**QUIET, **(config or {})})
             _raise_if_signalled()
@@ -341,38 +237,52 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
 
 
 def _run_steps(start, end, resources, result, bar, step) -> None:
-    ok = (step("stage contact records", [stg_ctr]) and step("stage agent reports", [stg_agent_report])
-          and step("stage channel sessions", [stg_channel_session]) and step("stage CRM", [stg_crm_customer]))
-    requested = (start, end) if start and end else staged_window(resources)
-    window = clamp_window(*requested) if requested else None
-    if ok:
-        note = outside_range_note(resources)
-        result.notes += [note] if note else []
-        if requested and not window:
-            first, last = partition_range()
-            result.notes.append(f"window {requested[0]:%Y-%m-%d %H:%M} – {requested[1]:%Y-%m-%d %H:%M} UTC is outside "
-                                f"the reportable range {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC "
-                                f"(CC_PARTITIONS_START to now): nothing to report")
-        bar.set_postfix_str("agent events → RTA state log")
-        try:
-            result.agent_events = drain_agent_events((window or requested or (None,))[0], end)
-        except OSError as error:
-            ok, result.success = False, False
-            result.failures.append(_disk_error(error, "agent events → RTA state log", load_settings().rta_dir))
-        bar.update(1)
     as_of = {"as_of": end.isoformat()} if end else {}
-    ok = ok and step("JAR and CAR", [jar, car],
-                     config={"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}})
-    if ok and window:
-        result.window = window
-        chunks = list(_day_chunks(*window))
-        if not (start and end):  # the default window: every day with data, none of the empty days between
-            tz, with_data = ZoneInfo(load_settings().report_timezone), days_with_data(resources, *window)
-            chunks = [c for c in chunks if c[0].astimezone(tz).date() in with_data]
-        days = [(day, list(_steps(*day))) for day in chunks]
-        bar.total = bar.n + sum(len(steps) for _, steps in days)
-        bar.refresh()
-        for (day_start, _), steps in days:
-            for label, assets, tags in steps:
-                if not step(f"{day_start:%Y-%m-%d}: {label}" if len(days) > 1 else label, assets, tags):
-                    return
+    analytics = {"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}}
+    explicit = bool(start and end)
+    requested, window = ((start, end), clamp_window(start, end)) if explicit else (None, None)
+    # A window within one day (an increment) is staged, refreshed and reported in one run. A backfill or the default
+    # window stages first, in a run of its own: the default window comes from what is staged, and a backfill's
+    # landing errors show before a day of intervals is planned.
+    one_run = bool(window) and len(list(_day_chunks(*window))) == 1
+    if not one_run:
+        if not step("stage, JAR and CAR", STAGING + ANALYTICS, config=analytics):
+            return
+        _note_outside_range(result, resources)
+        if not explicit:
+            requested = staged_window(resources)
+            window = clamp_window(*requested) if requested else None
+    if requested and not window:
+        first, last = partition_range()
+        result.notes.append(f"window {requested[0]:%Y-%m-%d %H:%M} – {requested[1]:%Y-%m-%d %H:%M} UTC is outside "
+                            f"the reportable range {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC "
+                            f"(CC_PARTITIONS_START to now): nothing to report")
+    bar.set_postfix_str("agent events → RTA state log")
+    try:
+        result.agent_events = drain_agent_events((window or requested or (None,))[0], end)
+    except OSError as error:
+        result.success = False
+        result.failures.append(_disk_error(error, "agent events → RTA state log", load_settings().rta_dir))
+        if one_run:   # what landed is staged all the same
+            step("stage", STAGING)
+        return
+    bar.update(1)
+    chunks = list(_day_chunks(*window)) if window else []
+    if not explicit and chunks:  # the default window: every day with data, none of the empty days between
+        tz, with_data = ZoneInfo(load_settings().report_timezone), days_with_data(resources, *window)
+        chunks = [c for c in chunks if c[0].astimezone(tz).date() in with_data]
+    plan = [(day, run) for day in chunks for run in _steps(*day, analytics, one_run)]
+    result.window = window if chunks else None
+    bar.total = bar.n + len(plan)
+    bar.refresh()
+    for day, (label, assets, tags, config) in plan:
+        ok = step(f"{day[0]:%Y-%m-%d}: {label}" if len(chunks) > 1 else label, assets, tags, config)
+        if ok and stg_ctr in assets:
+            _note_outside_range(result, resources)
+        if not ok:
+            return
+
+
+def _note_outside_range(result: RunResult, resources) -> None:
+    note = outside_range_note(resources)
+    result.notes += [note] if note else []

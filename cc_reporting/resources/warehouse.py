@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
+import dagster as dg
 from dagster_duckdb import DuckDBResource
+from pydantic import Field, PrivateAttr
 
 WAREHOUSE_POOL = "duckdb_writer"
 
@@ -38,8 +40,25 @@ def set_aside_unfinished_file(path: Path, min_age_s: float = 2.0) -> Path | None
 
 
 class Warehouse(DuckDBResource):
-    @contextmanager
-    def connect(self):
+    hold_for_run: bool = Field(
+        default=False,
+        description="Open the file once per run and give each asset its own cursor of that connection (one open "
+                    "and one checkpoint per run instead of one per asset). Only for runs whose process is the only "
+                    "writer of the file (`cc-reporting run` without DAGSTER_HOME): the `duckdb_writer` pool is "
+                    "claimed per op, so a run holding the file between its ops would lock out another run's op.")
+    _held: object = PrivateAttr(default=None)
+    _in_run: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = self.hold_for_run
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self._in_run = False
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()   # the run's one checkpoint
+
+    def _open(self):
         if self.database != ":memory:":
             Path(self.database).parent.mkdir(parents=True, exist_ok=True)
             aside = set_aside_unfinished_file(Path(self.database))
@@ -47,10 +66,27 @@ class Warehouse(DuckDBResource):
                 logging.getLogger(__name__).warning(
                     "warehouse %s had no DuckDB header (a run was killed while creating it): moved to %s, "
                     "starting a new one", self.database, aside)
-        with self.get_connection() as con:
-            # Sources are UTC; local time appears only at the edges (CC_REPORT_TIMEZONE).
-            con.execute("SET TimeZone = 'UTC'")
-            yield con
+        return self.get_connection()
+
+    @contextmanager
+    def connect(self):
+        if self._in_run:
+            if self._held is None:
+                self._held = self._open().__enter__()
+            con = self._held.cursor()   # its own transactions and temp tables, the run's open database
+            try:
+                con.execute("SET TimeZone = 'UTC'")
+                yield con
+            finally:
+                con.close()
+            return
+        with self._open() as con:
+            try:
+                # Sources are UTC; local time appears only at the edges (CC_REPORT_TIMEZONE).
+                con.execute("SET TimeZone = 'UTC'")
+                yield con
+            finally:
+                con.close()   # also when the asset raised: dagster_duckdb closes only on success
 
 
 @contextmanager
