@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from cc_reporting.models.analytics.follow_up import followed_sql
 from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.crm import CRM_TYPES, ensure_crm_table, q
 
@@ -130,18 +131,17 @@ customer_sessions AS (
     WHERE j."CUST_ID" IS NOT NULL AND {scope}
 ),
 window_sessions AS (
-    SELECT s.cust, s.usid, count(n.usid) > 0 AS repeated
-    FROM customer_sessions s
-    LEFT JOIN customer_sessions n
-           ON n.cust = s.cust AND n.usid <> s.usid
-          AND n.started > s.ended AND n.started <= s.ended + to_days($fcr_days)
-    WHERE s.started > $window_start AND s.started <= $as_of
-    GROUP BY s.cust, s.usid
+    SELECT cust, usid, ended FROM customer_sessions WHERE started > $window_start AND started <= $as_of
 ),
 repeats AS (
-    SELECT cust, count(*) FILTER (WHERE repeated)::DOUBLE / count(*) AS rate
-    FROM window_sessions GROUP BY cust
+    SELECT cust, count(*) FILTER (WHERE followed)::DOUBLE / count(*) AS rate
+    FROM ({followed}) GROUP BY cust
 )"""
+
+_FOLLOWED = followed_sql("SELECT * FROM window_sessions",
+                         "SELECT cust, usid, started AS start FROM customer_sessions", "to_days($fcr_days)")
+
+_REPEATS_SQL = _REPEATS.strip().replace("{followed}", _FOLLOWED)
 
 _CUSTOMERS = """
 history AS (
@@ -177,7 +177,7 @@ _REFRESH_SQL = f"""
 INSERT INTO car ({', '.join(q(c) for c in CAR_COLUMNS)})
 WITH {_WINDOW.strip()},
 {_BEHAVIOUR.strip()},
-{_REPEATS.strip()},
+{_REPEATS_SQL},
 {_CUSTOMERS.strip()}
 SELECT {_select_list()}
 FROM customers k
