@@ -25,6 +25,7 @@ import pyarrow as pa
 from cc_reporting.models.analytics import jar_links as L
 from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics import jar_rows as RW
+from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days, stored_days
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
 from cc_reporting.resources.warehouse import ids_in
@@ -130,9 +131,11 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             scope_stats, since = _incremental_scope(con, mapping, settings, changed_session_ids)
             stats.update(scope_stats)
             L.link_rows(con)
-            _affected_customers(con, n, since)  # reads the stored rows before they are replaced
+            stats["session_day_refilled"] = refill_if_out_of_step(con)
+            scope_days = stored_days(con, "SELECT id FROM _jar_scope")
+            _affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
-                'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)').fetchone()[0]
+                f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]
             con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
             # No FCR target ends before `since`, so only sessions starting after it can decide one: a bound that
             # lets DuckDB skip the older row groups of jar (the rest of the customers' history).
@@ -154,6 +157,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 CASE WHEN w.is_resolved_origin = 'attribute' THEN w."IsResolved" ELSE f.resolved END AS "IsResolved",
                 {_final(n)} AS "IsResolvedFinal")
             FROM _jar_work w LEFT JOIN _jar_fcr f ON f."SessionId" = w."SessionId" """, params)
+        replace_days(con, None if full else "SELECT id FROM _jar_scope",
+                     'SELECT "SessionId", "SessionStartTime" FROM _jar_work')
         con.execute("""INSERT INTO jar_invalid_attribute
                        SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
         if not full:
@@ -163,7 +168,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             stats["fcr_rows_updated"] = con.execute(f"""
                 UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
                 WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
-                  AND jar."SessionEndTime" >= {_ts_literal(since)}""").fetchone()[0]
+                  AND jar."SessionEndTime" >= {_ts_literal(since)}
+                  AND {stored_days(con, 'SELECT "SessionId" AS id FROM _jar_fcr')}""").fetchone()[0]
             # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
             # Every stored row is final as of the previous as_of, so only rows whose end + N days lies between
             # the two as_of values can change: constant bounds on SessionEndTime, which DuckDB prunes by row group.
@@ -281,15 +287,16 @@ def _ts_literal(moment: datetime | None) -> str:
     return "TIMESTAMP 'infinity'" if moment is None else f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
 
 
-def _affected_customers(con, fcr_days: int, since: datetime | None) -> None:
+def _affected_customers(con, fcr_days: int, since: datetime | None, scope_days: str) -> None:
     """`_jar_aff_cust(cust, lo, hi)`: customers of the replaced rows (before and after) and the SessionEndTime
     range [lo, hi) of their other rows whose FCR window can contain an affected session's start. The stored rows
-    of the scope were all found from `since` on."""
+    of the scope were all found from `since` on; `scope_days` names the days they lie on."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_aff_cust AS
         WITH starts AS (
             SELECT "CUST_ID" AS cust, min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") AS start
             FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {_starts_since('"SessionStartTime"', since)}
+              AND {scope_days}
             UNION ALL
             SELECT "CUST_ID", min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") FROM _jar_work
         )
