@@ -168,8 +168,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             stats["fcr_rows_updated"] = con.execute(f"""
                 UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
                 WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
-                  AND jar."SessionEndTime" >= {_ts_literal(since)}
-                  AND {stored_days(con, 'SELECT "SessionId" AS id FROM _jar_fcr')}""").fetchone()[0]
+                  AND jar."SessionEndTime" >= {_ts_literal(since)}""").fetchone()[0]
             # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
             # Every stored row is final as of the previous as_of, so only rows whose end + N days lies between
             # the two as_of values can change: constant bounds on SessionEndTime, which DuckDB prunes by row group.
