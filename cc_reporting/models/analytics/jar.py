@@ -128,10 +128,10 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             L.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
                              WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
         else:
+            stats["session_day_refilled"] = refill_if_out_of_step(con)
             scope_stats, since = _incremental_scope(con, mapping, settings, changed_session_ids)
             stats.update(scope_stats)
             L.link_rows(con)
-            stats["session_day_refilled"] = refill_if_out_of_step(con)
             scope_days = stored_days(con, "SELECT id FROM _jar_scope")
             _affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
@@ -231,7 +231,8 @@ def _incremental_scope(con, mapping: JarMapping, settings,
         UNION SELECT previous_contact_id FROM stg_ctr
               WHERE {ids_in('contact_id', seeds, 'SELECT id FROM _jar_seed')} AND previous_contact_id IS NOT NULL
         UNION SELECT previous_contact_id FROM jar
-              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}""")
+              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}
+                AND {stored_days(con, "SELECT id FROM _jar_seed")}""")
     RW.add_connect_rows(con, mapping, settings, "_jar_pre")
     RW.add_external_rows(con, "_jar_pre")
     # Whole universal sessions, as they are now and as they were.
@@ -240,7 +241,8 @@ def _incremental_scope(con, mapping: JarMapping, settings,
         SELECT id FROM _jar_pre
         UNION SELECT "SessionId" FROM jar WHERE {in_jar} AND "UniversalSessionId" IN (
             SELECT "UniversalSessionId" FROM _jar_base
-            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre) AND {in_jar})""")
+            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre) AND {in_jar}
+                  AND {stored_days(con, "SELECT id FROM _jar_pre")})""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _jar_rest AS
                    SELECT id FROM _jar_scope WHERE id NOT IN (SELECT id FROM _jar_pre)""")
     RW.add_connect_rows(con, mapping, settings, "_jar_rest")

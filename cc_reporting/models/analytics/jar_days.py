@@ -15,7 +15,7 @@ from cc_reporting.resources.warehouse import ids_in
 
 def refill_if_out_of_step(con) -> bool:
     """Refill from `jar` when the row counts differ (the tables are kept equal by id); returns whether it did."""
-    if con.execute("SELECT (SELECT count(*) FROM jar) = (SELECT count(*) FROM jar_session_day)").fetchone()[0]:
+    if con.execute("SELECT (SELECT count(*) FROM jar) = (SELECT count(*) FROM jar_session_day)").fetchall()[0][0]:
         return False
     con.execute("DELETE FROM jar_session_day")
     con.execute('INSERT INTO jar_session_day SELECT "SessionId", CAST("SessionStartTime" AS DATE) FROM jar')
