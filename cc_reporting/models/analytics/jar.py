@@ -26,16 +26,16 @@ from cc_reporting.models.analytics import jar_links as L
 from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics import jar_rows as RW
 from cc_reporting.models.analytics import jar_scope
-from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days, stored_days
+from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
 from cc_reporting.staging.channel_sessions import ensure_channel_session_table
 from cc_reporting.staging.ctr_table import STG_CTR_DDL
 
 CUST_ID_ORIGINS = ("attribute", "phone", "ambiguous_phone", "none")
-_TEMP_TABLES = ("_jar_changed", "_jar_seed", "_jar_pre", "_jar_scope", "_jar_rest", "_jar_phone_changed", "_jar_cb_changed",
-                "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work", "_jar_aff_cust",
-                "_jar_cust_sessions", "_jar_fcr")
+_TEMP_TABLES = ("_jar_changed", "_jar_seed", "_jar_pre", "_jar_scope", "_jar_session_rows", "_jar_rest",
+                "_jar_phone_changed", "_jar_cb_changed", "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work",
+                "_jar_aff_cust", "_jar_cust_sessions", "_jar_fcr")
 
 
 def _utc_naive(t: datetime) -> datetime:
@@ -129,10 +129,9 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                              WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
         else:
             stats["session_day_refilled"] = refill_if_out_of_step(con)
-            scope_stats, since = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
+            scope_stats, since, scope_days = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
             stats.update(scope_stats)
             L.link_rows(con)
-            scope_days = stored_days(con, "SELECT id FROM _jar_scope")
             jar_scope.affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
                 f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]

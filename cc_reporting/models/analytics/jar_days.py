@@ -22,13 +22,17 @@ def refill_if_out_of_step(con) -> bool:
     return True
 
 
-def stored_days(con, ids_sql: str) -> str:
-    """A predicate on `jar` rows: SessionStartTime on a day holding one of the ids of `ids_sql` (a query of `id`),
-    as constant ranges (consecutive days merged), or 'false' when none of them is stored."""
+def days_of(con, ids_sql: str) -> list:
+    """The distinct days (None: no start) holding the stored rows of the ids of `ids_sql` (a query of `id`)."""
     ids = [r[0] for r in con.execute(ids_sql).fetchall()]
-    days = [r[0] for r in con.execute(f"""
-        SELECT DISTINCT day FROM jar_session_day
-        WHERE {ids_in('session_id', ids, ids_sql)} ORDER BY day NULLS FIRST""").fetchall()]
+    return [r[0] for r in con.execute(f"""
+        SELECT DISTINCT day FROM jar_session_day WHERE {ids_in('session_id', ids, ids_sql)}""").fetchall()]
+
+
+def days_predicate(days) -> str:
+    """A predicate on `jar` rows: SessionStartTime on one of `days` (None: no start), as constant ranges
+    (consecutive days merged), or 'false' when there are none."""
+    days = sorted(set(days), key=lambda d: (d is not None, d))
     terms = ['"SessionStartTime" IS NULL'] if days and days[0] is None else []
     ranges: list[list] = []
     for day in (d for d in days if d is not None):
@@ -39,6 +43,11 @@ def stored_days(con, ids_sql: str) -> str:
     terms += [f"(\"SessionStartTime\" >= TIMESTAMP '{lo}' AND \"SessionStartTime\" < TIMESTAMP '{hi}')"
               for lo, hi in ranges]
     return "(" + " OR ".join(terms) + ")" if terms else "false"
+
+
+def stored_days(con, ids_sql: str) -> str:
+    """`days_predicate` of the days holding the ids of `ids_sql`."""
+    return days_predicate(days_of(con, ids_sql))
 
 
 def replace_days(con, removed_ids_sql: str | None, added_rows_sql: str) -> None:

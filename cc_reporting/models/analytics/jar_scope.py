@@ -11,14 +11,15 @@ import pyarrow as pa
 
 from cc_reporting.models.analytics import jar_rows as RW
 from cc_reporting.models.analytics.jar_config import JarMapping
-from cc_reporting.models.analytics.jar_days import stored_days
+from cc_reporting.models.analytics.jar_days import days_of, days_predicate
 from cc_reporting.resources.warehouse import ids_in
 
 
 def incremental_scope(con, mapping: JarMapping, settings,
-                       changed_ids: list[str]) -> tuple[dict, datetime | None]:
-    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above); returns
-    counts and where the search for relatives began (None: all history)."""
+                       changed_ids: list[str]) -> tuple[dict, datetime | None, str]:
+    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 of jar.py);
+    returns counts, where the search for relatives began (None: all history) and a predicate naming the days
+    that hold the scope's stored rows."""
     ids = pa.table({"id": pa.array(list(changed_ids), type=pa.string())})
     con.register("_jar_changed_arrow", ids)
     # Explicit DDL: see jar_rows.create_base_table (an empty CTAS followed by a large INSERT misbehaves).
@@ -54,18 +55,23 @@ def incremental_scope(con, mapping: JarMapping, settings,
         UNION SELECT previous_contact_id FROM stg_ctr
               WHERE {ids_in('contact_id', seeds, 'SELECT id FROM _jar_seed')} AND previous_contact_id IS NOT NULL
         UNION SELECT previous_contact_id FROM jar
-              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}
-                AND {stored_days(con, "SELECT id FROM _jar_seed")}""")
+              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}""")
     RW.add_connect_rows(con, mapping, settings, "_jar_pre")
     RW.add_external_rows(con, "_jar_pre")
-    # Whole universal sessions, as they are now and as they were.
+    # Whole universal sessions, as they are now and as they were. The stored rows of the scope lie on the days of
+    # the _jar_pre ids (the side table) and on the days the session scan finds its rows on.
+    pre_days = days_of(con, "SELECT id FROM _jar_pre")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jar_scope AS
-        SELECT id FROM _jar_pre
-        UNION SELECT "SessionId" FROM jar WHERE {in_jar} AND "UniversalSessionId" IN (
+        CREATE OR REPLACE TEMP TABLE _jar_session_rows AS
+        SELECT "SessionId" AS id, CAST("SessionStartTime" AS DATE) AS day FROM jar
+        WHERE {in_jar} AND "UniversalSessionId" IN (
             SELECT "UniversalSessionId" FROM _jar_base
             UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre) AND {in_jar}
-                  AND {stored_days(con, "SELECT id FROM _jar_pre")})""")
+                  AND {days_predicate(pre_days)})""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _jar_scope AS
+                   SELECT id FROM _jar_pre UNION SELECT id FROM _jar_session_rows""")
+    scope_days = days_predicate(pre_days + [r[0] for r in con.execute(
+        "SELECT DISTINCT day FROM _jar_session_rows").fetchall()])
     con.execute("""CREATE OR REPLACE TEMP TABLE _jar_rest AS
                    SELECT id FROM _jar_scope WHERE id NOT IN (SELECT id FROM _jar_pre)""")
     RW.add_connect_rows(con, mapping, settings, "_jar_rest")
@@ -73,7 +79,7 @@ def incremental_scope(con, mapping: JarMapping, settings,
     count = lambda t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
     return {"changed_ids": len(ids), "lookback_from": since.isoformat(sep=" ") if since else "all history",
             "crm_phone_changes": count("_jar_phone_changed"),
-            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}, since
+            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}, since, scope_days
 
 
 def lookback_start(con, seeds: list[str], seeds_sql: str, lookback_days: int) -> datetime | None:
