@@ -20,7 +20,7 @@ Usual call, after staging in the same run:
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from cc_reporting.models.analytics import jar_links as L
 from cc_reporting.models.analytics.car import mark_car_pending
@@ -104,7 +104,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
     try:
         if staged_through is None:
             staged_through = con.execute(_STAGED_THROUGH).fetchone()[0]
-        state = con.execute("SELECT config_hash, as_of FROM jar_refresh_state").fetchone()
+        state = con.execute("SELECT config_hash FROM jar_refresh_state").fetchone()
         full = changed_session_ids is None or state is None or state[0] != cfg
         # A callback's root can move only when a leg on its walk changed, and callbacks come after what they
         # call back: the incremental refresh re-walks the callbacks from the changed legs' look-back on.
@@ -169,13 +169,9 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
                   AND jar."SessionEndTime" >= {jar_scope.ts_literal(since)}""").fetchone()[0]
             # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
-            # Every stored row is final as of the previous as_of, so only rows whose end + N days lies between
-            # the two as_of values can change: constant bounds on SessionEndTime, which DuckDB prunes by row group.
-            low, high = sorted((state[1], params["as_of"]))
             stats["rows_finalized"] = con.execute(f"""
                 UPDATE jar SET "IsResolvedFinal" = {_final(n)}
-                WHERE "SessionEndTime" > {jar_scope.ts_literal(low - timedelta(days=n))}
-                  AND "SessionEndTime" <= {jar_scope.ts_literal(high - timedelta(days=n))}
+                WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({n}) DAY)
                   AND "IsResolvedFinal" IS DISTINCT FROM {_final(n)}""", params).fetchone()[0]
         # The CAR recomputes just these customers (all of them after a full rebuild).
         mark_car_pending(con, None if full else "SELECT cust FROM _jar_aff_cust")
