@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from cc_reporting.models.analytics.follow_up import followed_sql
 from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.crm import CRM_TYPES, ensure_crm_table, q
 
@@ -130,18 +131,17 @@ customer_sessions AS (
     WHERE j."CUST_ID" IS NOT NULL AND {scope}
 ),
 window_sessions AS (
-    SELECT s.cust, s.usid, count(n.usid) > 0 AS repeated
-    FROM customer_sessions s
-    LEFT JOIN customer_sessions n
-           ON n.cust = s.cust AND n.usid <> s.usid
-          AND n.started > s.ended AND n.started <= s.ended + to_days($fcr_days)
-    WHERE s.started > $window_start AND s.started <= $as_of
-    GROUP BY s.cust, s.usid
+    SELECT cust, usid, ended FROM customer_sessions WHERE started > $window_start AND started <= $as_of
 ),
 repeats AS (
-    SELECT cust, count(*) FILTER (WHERE repeated)::DOUBLE / count(*) AS rate
-    FROM window_sessions GROUP BY cust
+    SELECT cust, count(*) FILTER (WHERE followed)::DOUBLE / count(*) AS rate
+    FROM ({followed}) GROUP BY cust
 )"""
+
+_FOLLOWED = followed_sql("SELECT * FROM window_sessions",
+                         "SELECT cust, usid, started AS start FROM customer_sessions", "to_days($fcr_days)")
+
+_REPEATS_SQL = _REPEATS.strip().replace("{followed}", _FOLLOWED)
 
 _CUSTOMERS = """
 history AS (
@@ -177,7 +177,7 @@ _REFRESH_SQL = f"""
 INSERT INTO car ({', '.join(q(c) for c in CAR_COLUMNS)})
 WITH {_WINDOW.strip()},
 {_BEHAVIOUR.strip()},
-{_REPEATS.strip()},
+{_REPEATS_SQL},
 {_CUSTOMERS.strip()}
 SELECT {_select_list()}
 FROM customers k
@@ -192,8 +192,8 @@ ORDER BY k.cust
 
 
 _ALL = {"scope": "true", "session_scope": "true", "crm_scope": "true", "rows": "jar", "session_rows": "jar"}
-# Scoped: the customers' rows and the rows of their universal sessions are read from jar once each (two scans of
-# its id columns instead of one per CTE) into `_car_rows` and `_car_session_rows`.
+# Scoped: the customers' rows and the rows of their universal sessions are read from jar once each (see
+# _CANDIDATE_ROWS_SQL) into `_car_rows` and `_car_session_rows`.
 _SCOPED = {"scope": "true", "session_scope": "true", "crm_scope": '"Cust_ID" IN (SELECT cust FROM _car_scope)',
            "rows": "_car_rows", "session_rows": "_car_session_rows"}
 REFRESH_SQL = _REFRESH_SQL.format(**_ALL)  # every customer
@@ -201,13 +201,27 @@ SCOPED_REFRESH_SQL = _REFRESH_SQL.format(**_SCOPED)  # the customers in `_car_sc
 _ROW_COLUMNS = ('"CUST_ID", "ChannelType", device, is_outbound, "SessionStartTime", "UniversalSessionId", '
                 '"IsResolved", "InteractionStartTime", "IsTransferred", "CSATScore", "IsDigitalOffered", '
                 '"IsDigitalAccepted", is_abandoned')
-_SCOPED_ROWS_SQL = (
-    f'CREATE OR REPLACE TEMP TABLE _car_rows AS SELECT {_ROW_COLUMNS} FROM jar '
-    'WHERE "CUST_ID" IN (SELECT cust FROM _car_scope)',
+# One scan of jar gives both the rows of the customers already known to change (pending or with a row that crossed
+# a window edge) and the customers of the sessions that crossed; only customers found on those sessions alone
+# (rare: someone else's row crossed) need a second scan for their rows.
+_CANDIDATE_ROWS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _car_candidates AS
+SELECT {_ROW_COLUMNS}, "CUST_ID" IN (SELECT cust FROM _car_known) AS known FROM jar
+WHERE "CUST_ID" IN (SELECT cust FROM _car_known) OR "UniversalSessionId" IN (SELECT usid FROM _car_moved)"""
+_SCOPE_SQL = """
+CREATE OR REPLACE TEMP TABLE _car_scope AS
+SELECT cust FROM _car_known
+UNION SELECT "CUST_ID" FROM _car_candidates
+      WHERE "UniversalSessionId" IN (SELECT usid FROM _car_moved) AND "CUST_ID" IS NOT NULL"""
+_ROWS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _car_rows AS
+SELECT * EXCLUDE (known) FROM _car_candidates WHERE known
+UNION ALL
+SELECT {_ROW_COLUMNS} FROM jar WHERE {{others}}"""
+_SESSION_ROWS_SQL = (
     'CREATE OR REPLACE TEMP TABLE _car_session_rows AS '
     'SELECT "UniversalSessionId", "SessionStartTime", "SessionEndTime", "JourneyStep", is_outbound FROM jar '
-    'WHERE "UniversalSessionId" IN (SELECT DISTINCT "UniversalSessionId" FROM _car_rows)',
-)
+    'WHERE "UniversalSessionId" IN (SELECT DISTINCT "UniversalSessionId" FROM _car_rows)')
 
 # Customers on universal sessions with a row whose start crossed a window edge between the two as_of values.
 _WINDOW_MOVED_SQL = """
@@ -274,19 +288,20 @@ def refresh_car(con, settings, as_of: datetime, *, full: bool = False) -> dict:
         con.execute(_WINDOW_MOVED_SQL, {"old_as_of": old_as_of, "as_of": as_of,
                                         "old_start": old_as_of - timedelta(days=window_days),
                                         "new_start": params["window_start"]})
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _car_scope AS
-            SELECT cust FROM car_pending WHERE cust IS NOT NULL
-            UNION SELECT cust FROM _car_moved WHERE cust IS NOT NULL
-            UNION SELECT "CUST_ID" FROM jar
-                  WHERE "UniversalSessionId" IN (SELECT usid FROM _car_moved) AND "CUST_ID" IS NOT NULL""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _car_known AS
+                        SELECT cust FROM car_pending WHERE cust IS NOT NULL
+                        UNION SELECT cust FROM _car_moved WHERE cust IS NOT NULL""")
+        con.execute(_CANDIDATE_ROWS_SQL)
+        con.execute(_SCOPE_SQL)
+        others_sql = "SELECT cust FROM _car_scope EXCEPT SELECT cust FROM _car_known"
+        others = [r[0] for r in con.execute(others_sql).fetchall()]
+        con.execute(_ROWS_SQL.format(others=ids_in('"CUST_ID"', others, others_sql)))
+        con.execute(_SESSION_ROWS_SQL)
         recomputed = con.execute("SELECT count(*) FROM _car_scope").fetchall()[0][0]
         scoped = [r[0] for r in con.execute("SELECT cust FROM _car_scope").fetchall()]
         con.execute(f'DELETE FROM car WHERE {ids_in(q("Cust_ID"), scoped, "SELECT cust FROM _car_scope")}')
-        for sql in _SCOPED_ROWS_SQL:
-            con.execute(sql)
         con.execute(SCOPED_REFRESH_SQL, params)
-        for name in ("_car_scope", "_car_moved", "_car_rows", "_car_session_rows"):
+        for name in ("_car_scope", "_car_moved", "_car_known", "_car_candidates", "_car_rows", "_car_session_rows"):
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     con.execute("DELETE FROM car_pending")
     con.execute("DELETE FROM car_refresh_state")

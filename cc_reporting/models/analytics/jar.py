@@ -13,28 +13,29 @@ full rebuild with the same inputs and `as_of`. From the changed ids (the *seeds*
 4. then IsResolved of the same customers' other rows that end within N days before a start of an affected
    session (old or new start) is recomputed in place, and IsResolvedFinal of every row is brought up to `as_of`.
 What the previous refresh was built from (CRM phone map, callback roots, settings, staging watermark) is kept
-in small `jar_*` tables so the next one can tell what changed. Usual call, after staging in the same run:
+in small `jar_*` tables so the next one can tell what changed; `jar_session_day` (jar_days) maps every row's
+SessionId to its day, so stored rows named by id are read and replaced on their own days, whatever their age.
+Usual call, after staging in the same run:
 `refresh_jar_pending(con, settings, as_of)` (a full rebuild the first time, incremental afterwards).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-import pyarrow as pa
+from datetime import datetime, timezone
 
 from cc_reporting.models.analytics import jar_links as L
 from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics import jar_rows as RW
+from cc_reporting.models.analytics import jar_scope
+from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
-from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.channel_sessions import ensure_channel_session_table
 from cc_reporting.staging.ctr_table import STG_CTR_DDL
 
 CUST_ID_ORIGINS = ("attribute", "phone", "ambiguous_phone", "none")
-_TEMP_TABLES = ("_jar_changed", "_jar_seed", "_jar_pre", "_jar_scope", "_jar_rest", "_jar_phone_changed", "_jar_cb_changed",
-                "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work", "_jar_aff_cust",
-                "_jar_cust_sessions", "_jar_fcr")
+_TEMP_TABLES = ("_jar_changed", "_jar_seed", "_jar_pre", "_jar_scope", "_jar_session_rows", "_jar_rest",
+                "_jar_phone_changed", "_jar_cb_changed", "_jar_cb_root", "_jar_phone_map_new", "_jar_base", "_jar_work",
+                "_jar_aff_cust", "_jar_cust_sessions", "_jar_fcr")
 
 
 def _utc_naive(t: datetime) -> datetime:
@@ -111,7 +112,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
         if not full:
             con.execute("CREATE OR REPLACE TEMP TABLE _jar_changed AS SELECT unnest($ids::VARCHAR[]) AS id",
                         {"ids": list(changed_session_ids)})
-            walk_from = _lookback_start(con, changed_session_ids, "SELECT id FROM _jar_changed",
+            walk_from = jar_scope.lookback_start(con, changed_session_ids, "SELECT id FROM _jar_changed",
                                         int(settings.jar_lookback_days))
         passes = L.build_callback_roots(con, None if full else "SELECT id FROM _jar_changed", walk_from)
         stats: dict = {"mode": "full" if full else "incremental", "callback_root_passes": passes}
@@ -127,16 +128,17 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             L.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
                              WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
         else:
-            scope_stats, since = _incremental_scope(con, mapping, settings, changed_session_ids)
+            stats["session_day_refilled"] = refill_if_out_of_step(con)
+            scope_stats, since, scope_days = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
             stats.update(scope_stats)
             L.link_rows(con)
-            _affected_customers(con, n, since)  # reads the stored rows before they are replaced
+            jar_scope.affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
-                'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope)').fetchone()[0]
+                f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]
             con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
             # No FCR target ends before `since`, so only sessions starting after it can decide one: a bound that
             # lets DuckDB skip the older row groups of jar (the rest of the customers' history).
-            since = _fcr_targets_since(con)
+            since = jar_scope.fcr_targets_since(con)
             in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
             L.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
             L.fcr(con, n, f"""
@@ -146,7 +148,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 SELECT j."SessionId", j."CUST_ID", j."UniversalSessionId", j."SessionEndTime"
                 FROM jar j JOIN _jar_aff_cust a ON a.cust = j."CUST_ID"
                 WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi
-                  AND j."SessionEndTime" >= {_ts_literal(since)}""")
+                  AND j."SessionEndTime" >= {jar_scope.ts_literal(since)}""")
         stats["rows_recomputed"] = con.execute("SELECT count(*) FROM _jar_work").fetchone()[0]
         con.execute(f"""
             INSERT INTO jar BY NAME
@@ -154,6 +156,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                 CASE WHEN w.is_resolved_origin = 'attribute' THEN w."IsResolved" ELSE f.resolved END AS "IsResolved",
                 {_final(n)} AS "IsResolvedFinal")
             FROM _jar_work w LEFT JOIN _jar_fcr f ON f."SessionId" = w."SessionId" """, params)
+        replace_days(con, None if full else "SELECT id FROM _jar_scope",
+                     'SELECT "SessionId", "SessionStartTime" FROM _jar_work')
         con.execute("""INSERT INTO jar_invalid_attribute
                        SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
         if not full:
@@ -163,7 +167,7 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             stats["fcr_rows_updated"] = con.execute(f"""
                 UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
                 WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
-                  AND jar."SessionEndTime" >= {_ts_literal(since)}""").fetchone()[0]
+                  AND jar."SessionEndTime" >= {jar_scope.ts_literal(since)}""").fetchone()[0]
             # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
             stats["rows_finalized"] = con.execute(f"""
                 UPDATE jar SET "IsResolvedFinal" = {_final(n)}
@@ -181,116 +185,6 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     stats.update(jar_summary(con))
     return stats
-
-
-def _incremental_scope(con, mapping: JarMapping, settings,
-                       changed_ids: list[str]) -> tuple[dict, datetime | None]:
-    """Fill `_jar_base` with the rows to recompute and `_jar_scope(id)` with their ids (steps 1-3 above); returns
-    counts and where the search for relatives began (None: all history)."""
-    ids = pa.table({"id": pa.array(list(changed_ids), type=pa.string())})
-    con.register("_jar_changed_arrow", ids)
-    # Explicit DDL: see jar_rows.create_base_table (an empty CTAS followed by a large INSERT misbehaves).
-    con.execute("CREATE OR REPLACE TEMP TABLE _jar_seed (id VARCHAR)")
-    con.execute("INSERT INTO _jar_seed SELECT DISTINCT id FROM _jar_changed_arrow")
-    con.unregister("_jar_changed_arrow")
-    # CRM: hashes whose lookup outcome (one customer / ambiguous / none) changed since the last refresh.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _jar_phone_changed AS
-        SELECT coalesce(o.phone_hash, n.phone_hash) AS phone_hash
-        FROM jar_phone_map o FULL JOIN _jar_phone_map_new n ON n.phone_hash = o.phone_hash
-        WHERE o.cust_id IS DISTINCT FROM n.cust_id OR (o.customers > 1) IS DISTINCT FROM (n.customers > 1)""")
-    con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
-                   WHERE customer_phone_hash IN (SELECT phone_hash FROM _jar_phone_changed)""")
-    # Callback legs whose resolved root moved: every leg whose walk starts there moves with it.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _jar_cb_changed AS
-        SELECT coalesce(o.contact_id, n.contact_id) AS id
-        FROM jar_callback_root o FULL JOIN _jar_cb_root n ON n.contact_id = o.contact_id
-        WHERE o.root IS DISTINCT FROM n.root""")
-    con.execute("""INSERT INTO _jar_seed SELECT contact_id FROM stg_ctr
-                   WHERE root_contact_id IN (SELECT id FROM _jar_cb_changed)""")
-    seeds = [r[0] for r in con.execute("SELECT DISTINCT id FROM _jar_seed").fetchall()]
-    # Relatives of the seeds are searched only from `since` on: journeys last at most CC_JAR_LOOKBACK_DAYS, so
-    # older row groups (most of the history) are skipped by their min/max statistics.
-    since = _lookback_start(con, seeds, "SELECT id FROM _jar_seed", int(settings.jar_lookback_days))
-    in_jar, in_stg = _starts_since('"SessionStartTime"', since), _starts_since("initiation_ts", since, "+00")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jar_pre AS
-        SELECT id FROM _jar_seed
-        UNION SELECT "SessionId" FROM jar WHERE root_contact_id IN (SELECT id FROM _jar_seed) AND {in_jar}
-        UNION SELECT contact_id FROM stg_ctr WHERE next_contact_id IN (SELECT id FROM _jar_seed) AND {in_stg}
-        UNION SELECT previous_contact_id FROM stg_ctr
-              WHERE {ids_in('contact_id', seeds, 'SELECT id FROM _jar_seed')} AND previous_contact_id IS NOT NULL
-        UNION SELECT previous_contact_id FROM jar
-              WHERE "SessionId" IN (SELECT id FROM _jar_seed) AND previous_contact_id IS NOT NULL AND {in_jar}""")
-    RW.add_connect_rows(con, mapping, settings, "_jar_pre")
-    RW.add_external_rows(con, "_jar_pre")
-    # Whole universal sessions, as they are now and as they were.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jar_scope AS
-        SELECT id FROM _jar_pre
-        UNION SELECT "SessionId" FROM jar WHERE {in_jar} AND "UniversalSessionId" IN (
-            SELECT "UniversalSessionId" FROM _jar_base
-            UNION SELECT "UniversalSessionId" FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_pre) AND {in_jar})""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _jar_rest AS
-                   SELECT id FROM _jar_scope WHERE id NOT IN (SELECT id FROM _jar_pre)""")
-    RW.add_connect_rows(con, mapping, settings, "_jar_rest")
-    RW.add_external_rows(con, "_jar_rest")
-    count = lambda t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # noqa: E731
-    return {"changed_ids": len(ids), "lookback_from": since.isoformat(sep=" ") if since else "all history",
-            "crm_phone_changes": count("_jar_phone_changed"),
-            "callback_root_changes": count("_jar_cb_changed"), "seed_rows": count("_jar_seed")}, since
-
-
-def _lookback_start(con, seeds: list[str], seeds_sql: str, lookback_days: int) -> datetime | None:
-    """The earliest start among the seeds' legs and sessions less the look-back (naive UTC); None: no bound.
-    `seeds_sql`: the same seeds as a query (for ids that cannot be literals)."""
-    legs = ids_in("contact_id", seeds, seeds_sql)
-    sessions = ids_in("session_id", seeds, seeds_sql)
-    earliest, unknown = con.execute(f"""
-        SELECT min(t), count(*) FILTER (WHERE t IS NULL) FROM (
-            SELECT timezone('UTC', initiation_ts) AS t FROM stg_ctr WHERE {legs}
-            UNION ALL SELECT timezone('UTC', started_at) FROM stg_channel_session WHERE {sessions})""").fetchone()
-    if earliest is None or unknown:  # a seed without a start could be related to anything
-        return None
-    return earliest - timedelta(days=lookback_days)
-
-
-def _starts_since(column: str, since: datetime | None, zone: str = "") -> str:
-    """`column` from `since` on, or unknown (a row without a start is never ruled out); a constant, so prunable."""
-    if since is None:
-        return "true"
-    kind = "TIMESTAMPTZ" if zone else "TIMESTAMP"
-    return f"({column} >= {kind} '{since.isoformat(sep=' ')}{zone}' OR {column} IS NULL)"
-
-
-def _fcr_targets_since(con) -> datetime | None:
-    """The earliest SessionEndTime of an FCR target: a recomputed row, or a stored row in its customer's window."""
-    return con.execute("""
-        SELECT least((SELECT min("SessionEndTime") FROM _jar_work
-                      WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL),
-                     (SELECT min(lo) FROM _jar_aff_cust))""").fetchone()[0]
-
-
-def _ts_literal(moment: datetime | None) -> str:
-    """A constant DuckDB can prune row groups with (a subquery it cannot); None: no target, nothing qualifies."""
-    return "TIMESTAMP 'infinity'" if moment is None else f"TIMESTAMP '{moment.isoformat(sep=' ')}'"
-
-
-def _affected_customers(con, fcr_days: int, since: datetime | None) -> None:
-    """`_jar_aff_cust(cust, lo, hi)`: customers of the replaced rows (before and after) and the SessionEndTime
-    range [lo, hi) of their other rows whose FCR window can contain an affected session's start. The stored rows
-    of the scope were all found from `since` on."""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _jar_aff_cust AS
-        WITH starts AS (
-            SELECT "CUST_ID" AS cust, min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") AS start
-            FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {_starts_since('"SessionStartTime"', since)}
-            UNION ALL
-            SELECT "CUST_ID", min("SessionStartTime") OVER (PARTITION BY "UniversalSessionId") FROM _jar_work
-        )
-        SELECT cust, min(start) - INTERVAL ({int(fcr_days)}) DAY AS lo, max(start) AS hi
-        FROM starts WHERE cust IS NOT NULL GROUP BY cust""")
 
 
 def _save_state(con, full: bool, cfg: str, as_of: datetime, staged_through) -> None:

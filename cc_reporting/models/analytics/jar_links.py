@@ -10,6 +10,7 @@ Temp tables, in the order the refresh builds them:
 """
 from __future__ import annotations
 
+from cc_reporting.models.analytics.follow_up import followed_sql
 from cc_reporting.models.analytics.jar_rows import CHANNEL_TYPE
 from cc_reporting.models.analytics.jar_schema import table_exists
 from cc_reporting.resources.warehouse import ids_in
@@ -148,12 +149,12 @@ def fcr(con, fcr_days: int, targets_sql: str) -> None:
     """`_jar_fcr`: a target row is resolved when no other customer-started session of its customer starts in
     (SessionEndTime, SessionEndTime + N days]. `targets_sql` yields SessionId, CUST_ID, UniversalSessionId,
     SessionEndTime of rows whose IsResolved comes from this rule and whose CUST_ID is known."""
+    targets = f"""SELECT "SessionId", "CUST_ID" AS cust, "UniversalSessionId" AS usid, "SessionEndTime" AS ended
+                  FROM ({targets_sql})"""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _jar_fcr AS
-        SELECT t."SessionId", count(s.usid) = 0 AS resolved
-        FROM ({targets_sql}) t
-        LEFT JOIN _jar_cust_sessions s
-          ON s.cust = t."CUST_ID" AND s.usid <> t."UniversalSessionId"
-         AND s.start > t."SessionEndTime" AND s.start <= t."SessionEndTime" + INTERVAL ({int(fcr_days)}) DAY
-        GROUP BY t."SessionId"
+        SELECT "SessionId", NOT bool_or(followed) AS resolved
+        FROM ({followed_sql(targets, "SELECT cust, usid, start FROM _jar_cust_sessions",
+                            f"INTERVAL ({int(fcr_days)}) DAY")})
+        GROUP BY "SessionId"
         """)

@@ -64,9 +64,12 @@ CALLBACK_ROOT_DDL = """
 CREATE TABLE IF NOT EXISTS jar_callback_root (contact_id VARCHAR PRIMARY KEY, root VARCHAR)
 """
 
+# Every jar row's SessionId -> the day of its SessionStartTime (jar_days: lookups by id that read only those days).
+SESSION_DAY_DDL = "CREATE TABLE IF NOT EXISTS jar_session_day (session_id VARCHAR PRIMARY KEY, day DATE)"
+
 
 def ensure_jar_tables(con) -> None:
-    for ddl in (JAR_DDL, INVALID_DDL, STATE_DDL, PHONE_MAP_DDL, CALLBACK_ROOT_DDL):
+    for ddl in (JAR_DDL, INVALID_DDL, STATE_DDL, PHONE_MAP_DDL, CALLBACK_ROOT_DDL, SESSION_DAY_DDL):
         con.execute(ddl)
 
 
