@@ -50,7 +50,7 @@ ID_COLUMNS = {"contact_id", "initial_contact_id", "previous_contact_id", "next_c
               "session_id", "universal_session_id", "root"}
 HISTORY_TABLES = ("stg_ctr", "jar", "teleopti_contacts", "teleopti_queue_stats", "teleopti_agent_queue_stats",
                   "kpi_interval", "kpi_daily", "stg_agent_report", "teleopti_agent_performance", "ingest_ledger",
-                  "stg_channel_session", "jar_callback_root")
+                  "stg_channel_session", "jar_callback_root", "jar_session_day")
 
 
 # ----------------------------------------------------------------------------------------------- environment

@@ -1,6 +1,7 @@
 """An increment is one run: the landing objects, JAR/CAR and the interval's Teleopti files and KPIs are materialized
 by one Dagster run, which opens the warehouse once."""
 import os
+import subprocess
 import sys
 from datetime import timedelta
 
@@ -115,3 +116,19 @@ def test_a_held_warehouse_gives_each_asset_its_own_connection_and_closes_at_run_
             % path)
     out = os.popen(f"{sys.executable} -c \"{code}\"").read().strip()
     assert out == "[1, 2]"   # the failed transaction's 100 was rolled back, the reader saw 1 row
+
+
+def test_an_increment_imports_no_pandas(tmp_path):
+    """Building Arrow from Python objects imports pandas (~0.4 s): nothing on an increment's path may do it."""
+    simulated_hours(tmp_path, 1)
+    assert run_window(DAY, START, resources=resources_for(tmp_path)).success
+    code = (
+        "import sys\n"
+        "from datetime import datetime, timezone\n"
+        "from cc_reporting.pipeline import run_window\n"
+        f"result = run_window(datetime.fromisoformat({START.isoformat()!r}), datetime.fromisoformat({END.isoformat()!r}))\n"
+        "print(result.success, 'pandas' in sys.modules)\n")
+    env = {**os.environ, "CC_LANDING_URI": str(tmp_path / "landing"),
+           "CC_WAREHOUSE_PATH": str(tmp_path / "warehouse" / "cc.duckdb")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "True False"
