@@ -168,7 +168,7 @@ QUALIFY row_number() OVER (PARTITION BY contact_id ORDER BY last_update_ts DESC 
 # A contact whose latest copy has no valid LastUpdateTimestamp is not staged (every copy of it lacks one).
 TYPED_VIEW_SQL = """
 CREATE OR REPLACE TEMP VIEW batch_typed AS
-SELECT p.* EXCLUDE (seq) FROM batch_parsed p
+SELECT p.* FROM batch_parsed p
 WHERE p.seq IN (SELECT seq FROM batch_latest WHERE last_update_ts IS NOT NULL)
 """
 
@@ -196,10 +196,12 @@ def merge_ctr_records(con, records: list[tuple[str, str | bytes]], batch_id: str
                     SELECT contact_id, last_update_ts, record_hash, enqueue_ts, agent_connected_ts, initiation_ts
                     FROM stg_ctr
                     WHERE {ids_in('contact_id', batch_ids, 'SELECT contact_id FROM batch_typed', staged_rows)}""")
-    # Keep only copies that are newer (or equal and different) than what is staged.
+    # Keep only copies that are newer (or equal and different) than what is staged: their seq and what the touched
+    # intervals need (the wide rows go from batch_parsed to stg_ctr once, not through a copy).
     con.execute(
         """CREATE OR REPLACE TEMP TABLE batch_winners AS
-           SELECT b.* FROM batch_typed b LEFT JOIN batch_staged s USING (contact_id)
+           SELECT b.seq, b.contact_id, b.enqueue_ts, b.agent_connected_ts, b.initiation_ts
+           FROM batch_typed b LEFT JOIN batch_staged s USING (contact_id)
            WHERE s.contact_id IS NULL
               OR b.last_update_ts > s.last_update_ts
               OR (b.last_update_ts = s.last_update_ts AND b.record_hash <> s.record_hash)"""
@@ -220,7 +222,8 @@ def merge_ctr_records(con, records: list[tuple[str, str | bytes]], batch_id: str
     replaced_ids = [r[0] for r in con.execute(replaced_sql).fetchall()]
     replaced = len(replaced_ids)
     con.execute(f"DELETE FROM stg_ctr WHERE {ids_in('contact_id', replaced_ids, replaced_sql, staged_rows)}")
-    con.execute("INSERT INTO stg_ctr BY NAME SELECT * FROM batch_winners")
+    con.execute("INSERT INTO stg_ctr BY NAME SELECT * EXCLUDE (seq) FROM batch_parsed "
+                "WHERE seq IN (SELECT seq FROM batch_winners)")
     inserted = con.execute("SELECT count(*) FROM batch_winners").fetchone()[0]
     distinct = con.execute("SELECT count(*) FROM batch_typed").fetchone()[0]
     return {
