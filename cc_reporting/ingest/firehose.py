@@ -143,8 +143,8 @@ def _with_summary(out: DecodedObject, max_record: int) -> DecodedObject:
 #
 # msgspec reads only the two members `is_ctr` looks at and checks the rest is well-formed JSON without building
 # it, which is where the time goes: msgspec skips what it does not keep, json.loads builds every dict and string.
-# msgspec does not check UTF-8 inside the strings it skips: decoding every accepted piece does (pieces and the
-# ASCII whitespace between them cover the body). json's nesting limit is the stack's depth, msgspec's is not quite
+# msgspec does not check UTF-8 inside the strings it skips: one check of the body does (the accepted pieces and the
+# ASCII whitespace between them cover it, so it is valid exactly when they all are). json's nesting limit is the stack's depth, msgspec's is not quite
 # the same: values with more than _FAST_MAX_OPENERS brackets are left to json.
 
 _FAST_MAX_OPENERS = 128  # far above a CTR's nesting (about 17 brackets in all), far below the recursion limit
@@ -224,8 +224,7 @@ def _decode_fast_as(body: bytes, max_record: int, keep) -> DecodedObject | None:
         end -= 1
     if start == end:
         return None
-    # The values read and the whitespace between them make up body[start:end]: it is valid UTF-8 exactly when
-    # every value is, so one check of the body does (a value's own check would build a string per record).
+    # One check of the body, not one per value: a value's own check would build a string per record.
     if not _is_utf8(body, start, end):
         return None
     view = memoryview(body)
