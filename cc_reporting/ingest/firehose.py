@@ -66,10 +66,13 @@ def is_ctr(value) -> bool:
     return isinstance(value, dict) and _is_ctr_key(value.get("ContactId"), value.get("LastUpdateTimestamp"))
 
 
-def decode_ctr_object(data: bytes, bounds: Bounds | None = None) -> DecodedObject:
+def decode_ctr_object(data: bytes, bounds: Bounds | None = None, *, as_bytes: bool = False) -> DecodedObject:
     """Every CTR of a Firehose object. Records before a decoding error are kept: bad input never loses good data.
     A gzip'd body is expanded up to `bounds.max_decompressed_bytes` (beyond: nothing is kept); a value longer than
-    `bounds.max_record_bytes` is not kept and the object is flagged (bounds: from the settings by default)."""
+    `bounds.max_record_bytes` is not kept and the object is flagged (bounds: from the settings by default).
+
+    `as_bytes`: the records as their UTF-8 bytes (the same texts): what staging hands to DuckDB, which then needs
+    no Python string and no re-encoding of one."""
     bounds = bounds or current_bounds()
     try:
         body = bounded_body(data, bounds.max_decompressed_bytes)
@@ -78,7 +81,7 @@ def decode_ctr_object(data: bytes, bounds: Bounds | None = None) -> DecodedObjec
     except (OSError, EOFError, zlib.error) as exc:
         return DecodedObject(error=f"cannot decode object body: {type(exc).__name__}: {exc}")
     max_record = bounds.max_record_bytes
-    fast = _decode_fast(body, max_record)
+    fast = _decode_fast_bytes(body, max_record) if as_bytes else _decode_fast(body, max_record)
     if fast is not None:
         return fast
     # The exact decoder stays inline: json raises RecursionError at a depth that depends on the caller's stack,
@@ -106,6 +109,8 @@ def decode_ctr_object(data: bytes, bounds: Bounds | None = None) -> DecodedObjec
         out.error = f"invalid JSON after {len(out.records)} record(s): nested too deeply"
     if body_error:  # the JSON error (if any) is only the cut at the invalid byte
         out.error = f"{body_error} (after {len(out.records)} record(s))"
+    if as_bytes:
+        out.records = [raw.encode() for raw in out.records]
     return _with_summary(out, max_record)
 
 
@@ -138,8 +143,8 @@ def _with_summary(out: DecodedObject, max_record: int) -> DecodedObject:
 #
 # msgspec reads only the two members `is_ctr` looks at and checks the rest is well-formed JSON without building
 # it, which is where the time goes: msgspec skips what it does not keep, json.loads builds every dict and string.
-# msgspec does not check UTF-8 inside the strings it skips: decoding every accepted piece does (pieces and the
-# ASCII whitespace between them cover the body). json's nesting limit is the stack's depth, msgspec's is not quite
+# msgspec does not check UTF-8 inside the strings it skips: one check of the body does (the accepted pieces and the
+# ASCII whitespace between them cover it, so it is valid exactly when they all are). json's nesting limit is the stack's depth, msgspec's is not quite
 # the same: values with more than _FAST_MAX_OPENERS brackets are left to json.
 
 _FAST_MAX_OPENERS = 128  # far above a CTR's nesting (about 17 brackets in all), far below the recursion limit
@@ -191,6 +196,26 @@ def _cuts(body: bytes, start: int, end: int) -> tuple[list[int], list[int], np.n
 
 def _decode_fast(body: bytes, max_record: int) -> DecodedObject | None:
     """The exact decoder's result for `body` (gunzipped), or None where only the exact decoder can tell."""
+    return _decode_fast_as(body, max_record, lambda piece: str(piece, "utf-8"))
+
+
+def _decode_fast_bytes(body: bytes, max_record: int) -> DecodedObject | None:
+    """`_decode_fast` with the records as their UTF-8 bytes."""
+    return _decode_fast_as(body, max_record, bytes)
+
+
+def _is_utf8(body: bytes, start: int, end: int) -> bool:
+    if body.isascii():  # the common case, checked without building a string
+        return True
+    try:
+        str(memoryview(body)[start:end], "utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decode_fast_as(body: bytes, max_record: int, keep) -> DecodedObject | None:
+    """The fast path, each record kept as `keep(its bytes)`."""
     start = len(_BOM) if body.startswith(_BOM) else 0
     end = len(body)
     while start < end and body[start] in _WS:
@@ -199,10 +224,14 @@ def _decode_fast(body: bytes, max_record: int) -> DecodedObject | None:
         end -= 1
     if start == end:
         return None
+    # One check of the body, not one per value: a value's own check would build a string per record.
+    if not _is_utf8(body, start, end):
+        return None
+    view = memoryview(body)
     starts, ends, openers = _cuts(body, start, end)
     openers_before_start = np.searchsorted(openers, starts).tolist()
     openers_before_end = np.searchsorted(openers, ends).tolist()
-    view, out = memoryview(body), DecodedObject()
+    out = DecodedObject()
     budget = len(body) + _JOIN_ALLOWANCE
     i, n = 0, len(starts)
     while i < n:
@@ -222,14 +251,10 @@ def _decode_fast(body: bytes, max_record: int) -> DecodedObject | None:
                 return None
         if openers_before_end[j] - openers_before_start[i] > _FAST_MAX_OPENERS:
             return None
-        try:
-            raw = body[s:ends[j]].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
         if ends[j] - s > max_record:  # the piece is the value's UTF-8, as the exact decoder measures it
             out.oversized += 1
         elif _is_ctr_key(key.ContactId, key.LastUpdateTimestamp):
-            out.records.append(raw)
+            out.records.append(keep(view[s:ends[j]]))
         else:
             out.rejected += 1
         i = j + 1

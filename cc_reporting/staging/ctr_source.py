@@ -9,5 +9,5 @@ CTR_PREFIX = "ctr/"
 
 
 def parse_ctr_object(obj: LandingObject, data: bytes) -> Parsed:
-    decoded = decode_ctr_object(data)
+    decoded = decode_ctr_object(data, as_bytes=True)
     return Parsed([(obj.key, raw) for raw in decoded.records], decoded.error)
