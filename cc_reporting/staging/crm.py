@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
+from cc_reporting.staging.scratch import STRIP_CHARS  # what str.strip() strips, for Arrow's utf8_trim
 
 CRM_PREFIX = "crm/"
 _KEY_RE = re.compile(r"^crm/customers-(\d{4}-\d{2}-\d{2})\.csv$")
@@ -58,9 +59,6 @@ STORED_CRM_COLUMNS = tuple(c for c in CRM_COLUMNS if c != "PhoneNumber")
 ENUMS = {"CommercialorPersonal": ("COMMERCIAL", "PERSONAL")}
 _TRUE, _FALSE = ("true", "1", "y", "yes"), ("false", "0", "n", "no")  # compared lower-cased
 _DEC_MAX = Decimal("1e16")  # DECIMAL(18,2) holds 16 integer digits
-# What str.strip() strips (str.isspace()), for Arrow's utf8_trim; a test checks it against the Unicode database.
-STRIP_CHARS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-               + "\u2028\u2029\u202f\u205f\u3000")
 # The decimal spellings SQL reads itself (all but the oddest cells); RE2 syntax, for both Arrow and DuckDB.
 _PLAIN_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 _BLOCK_ROWS = 16_384  # rows held as Python strings at a time (~25 MB) before they become Arrow columns
