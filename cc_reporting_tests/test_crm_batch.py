@@ -107,3 +107,15 @@ def test_the_decompressed_extract_leaves_no_file_behind(landing, monkeypatch):
                                          len(",".join(CRM_COLUMNS)), 1 << 20)
     assert table.num_rows == 10 and table["PhoneNumber"][0].as_py() == "+47 90000000"
     assert os.listdir(scratch._private_folder()) == []  # clear phone numbers: the file went as soon as it was read
+
+
+def test_an_agent_report_scan_leaves_the_scratch_connection_free_for_the_extract():
+    from cc_reporting.resources.landing import LandingObject
+    from cc_reporting.staging.agent_report_table import parse_agent_report
+    from .conftest import fixture_bytes
+    report = fixture_bytes("agent_report_sample.csv")
+    parse_agent_report(LandingObject("reports/TeleoptiAgentPerformance-a.csv", "e", len(report), None), report)
+    body = extract([_row(n) for n in range(3)])
+    table = crm_batch.read_extract_cells(memoryview(body), len(CRM_COLUMNS), {"Cust_ID": 0}, len(",".join(CRM_COLUMNS)),
+                                         1 << 20)
+    assert table is not None and table["Cust_ID"].to_pylist() == ["C0", "C1", "C2"]

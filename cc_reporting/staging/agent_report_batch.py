@@ -111,9 +111,10 @@ def stage_report_body(body: memoryview, header: list[str], header_size: int, max
     expected = sum(1 for line in lines[1:] if line not in (b"", b"\r"))  # csv skips empty lines
     staged = StagedFile(body, ".csv")
     try:
-        rows, doubtful = scratch_con().execute(
+        # fetchall, not fetchone: an unfinished result would block the connection's next reader (crm_batch's)
+        (rows, doubtful), = scratch_con().execute(
             f"SELECT count(*), count(*) FILTER (WHERE {_doubtful(layout)}) FROM {_read_csv([staged.path], layout[0])}"
-        ).fetchone()
+        ).fetchall()
     except duckdb.Error:
         rows, doubtful = -1, 0
     if rows != expected or doubtful:
