@@ -7,9 +7,11 @@ reject is still read correctly, only more slowly.
 """
 from __future__ import annotations
 
+import atexit
 import csv
 import os
 import re
+import shutil
 import tempfile
 import threading
 import uuid
@@ -49,6 +51,7 @@ def _private_folder() -> str:
     with _folder_lock:
         if _folder is None or not os.path.isdir(_folder):
             _folder = tempfile.mkdtemp(prefix="cc-staging-")  # mode 0700: bodies may hold customer data
+            atexit.register(shutil.rmtree, _folder, ignore_errors=True)
         return _folder
 
 
