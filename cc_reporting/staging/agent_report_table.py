@@ -16,6 +16,8 @@ import pyarrow as pa
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
+from cc_reporting.staging.agent_report_batch import ReportFile, report_files_sql, stage_report_body
+from cc_reporting.staging.scratch import without_bom
 
 STG_AGENT_REPORT_DDL = """
 CREATE TABLE IF NOT EXISTS stg_agent_report (
@@ -95,7 +97,8 @@ def _agent_name(row: dict) -> str | None:
 def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
     bounds = current_bounds()
     try:
-        text = bounded_body(data, bounds.max_decompressed_bytes).decode("utf-8-sig")
+        body = bounded_body(data, bounds.max_decompressed_bytes)
+        text = body.decode("utf-8-sig")
     except BodyTooLarge as exc:
         return Parsed([], str(exc))
     except (OSError, EOFError, zlib.error) as exc:
@@ -115,6 +118,10 @@ def parse_agent_report(obj: LandingObject, data: bytes) -> Parsed:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         return Parsed([], f"missing required column(s): {', '.join(missing)}")
+    staged = stage_report_body(without_bom(body), header, header_size, bounds.max_record_bytes, obj.key,
+                               obj.last_modified)
+    if staged is not None:  # every row read alike by DuckDB: one item per row, all the same file (counted as rows)
+        return Parsed([staged] * staged.rows, None)
     rows, bad = [], []
     try:
         _read_report_rows(obj, reader, rows, bad, lines, bounds.max_record_bytes)
@@ -150,21 +157,15 @@ def _read_report_rows(obj: LandingObject, reader, rows: list, bad: list, lines: 
         rows.append(item)
 
 
-def merge_agent_report_rows(con, rows: list[dict], batch_id: str, ingested_at) -> dict:
-    # Column-wise through Arrow: executemany inserts row by row (40 s for a 1,000-agent day; this takes < 1 s).
-    # Created straight from the data, not `LIMIT 0` + INSERT (a DuckDB 2.0 bug loses rows past one row group).
-    batch = pa.table({c: [r[c] for r in rows] for c in COLUMNS})
-    con.register("_report_arrow", batch)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _report_batch AS
-            SELECT agent_username, interval_start::TIMESTAMPTZ AS interval_start,
-                   interval_end::TIMESTAMPTZ AS interval_end, agent_name::VARCHAR AS agent_name,
-                   online_s::INTEGER AS online_s, non_productive_s::INTEGER AS non_productive_s,
-                   idle_s::INTEGER AS idle_s, on_contact_s::INTEGER AS on_contact_s, occupancy::DOUBLE AS occupancy,
-                   source_key, source_last_modified::TIMESTAMPTZ AS source_last_modified,
-                   ?::TIMESTAMPTZ AS ingested_at
-            FROM _report_arrow""", [ingested_at])
-    con.unregister("_report_arrow")
+def merge_agent_report_rows(con, items: list, batch_id: str, ingested_at) -> dict:
+    """Items: rows parsed by Python (dicts) and files DuckDB reads (ReportFile, repeated once per row)."""
+    files = list(dict.fromkeys(i for i in items if isinstance(i, ReportFile)))
+    rows = [i for i in items if not isinstance(i, ReportFile)]
+    try:
+        _create_report_batch(con, rows, files, ingested_at)
+    finally:
+        for file in files:
+            file.staged.discard()
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _report_winners AS
            SELECT b.* FROM (
@@ -192,4 +193,27 @@ def merge_agent_report_rows(con, rows: list[dict], batch_id: str, ingested_at) -
     )
     con.execute("INSERT INTO stg_agent_report BY NAME SELECT * FROM _report_winners")
     kept = con.execute("SELECT count(*) FROM _report_winners").fetchone()[0]
-    return {"report_rows_read": len(rows), "new_rows": kept - replaced, "replaced_rows": replaced}
+    return {"report_rows_read": len(items), "new_rows": kept - replaced, "replaced_rows": replaced}
+
+
+def _create_report_batch(con, rows: list[dict], files: list[ReportFile], ingested_at) -> None:
+    selects = report_files_sql(con, files) if files else []
+    if rows or not selects:
+        # Column-wise through Arrow: executemany inserts row by row (40 s for a 1,000-agent day).
+        # Created straight from the data, not `LIMIT 0` + INSERT (a DuckDB 2.0 bug loses rows past one row group).
+        con.register("_report_arrow", pa.table({c: [r[c] for r in rows] for c in COLUMNS}))
+        selects.append(
+            """SELECT agent_username::VARCHAR AS agent_username, interval_start::TIMESTAMPTZ AS interval_start,
+                      interval_end::TIMESTAMPTZ AS interval_end, agent_name::VARCHAR AS agent_name,
+                      online_s::INTEGER AS online_s, non_productive_s::INTEGER AS non_productive_s,
+                      idle_s::INTEGER AS idle_s, on_contact_s::INTEGER AS on_contact_s,
+                      occupancy::DOUBLE AS occupancy, source_key::VARCHAR AS source_key,
+                      source_last_modified::TIMESTAMPTZ AS source_last_modified
+               FROM _report_arrow""")
+    try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _report_batch AS
+                        SELECT *, ?::TIMESTAMPTZ AS ingested_at FROM ({' UNION ALL BY NAME '.join(selects)})""",
+                    [ingested_at])
+    finally:
+        for view in ("_report_arrow", "_report_file_names"):
+            con.unregister(view)

@@ -36,6 +36,8 @@ import pyarrow.compute as pc
 from cc_reporting.ingest.batch import Parsed
 from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
+from cc_reporting.staging.crm_batch import read_extract_cells
+from cc_reporting.staging.scratch import STRIP_CHARS, without_bom  # STRIP_CHARS: str.strip()'s, for utf8_trim
 
 CRM_PREFIX = "crm/"
 _KEY_RE = re.compile(r"^crm/customers-(\d{4}-\d{2}-\d{2})\.csv$")
@@ -58,9 +60,6 @@ STORED_CRM_COLUMNS = tuple(c for c in CRM_COLUMNS if c != "PhoneNumber")
 ENUMS = {"CommercialorPersonal": ("COMMERCIAL", "PERSONAL")}
 _TRUE, _FALSE = ("true", "1", "y", "yes"), ("false", "0", "n", "no")  # compared lower-cased
 _DEC_MAX = Decimal("1e16")  # DECIMAL(18,2) holds 16 integer digits
-# What str.strip() strips (str.isspace()), for Arrow's utf8_trim; a test checks it against the Unicode database.
-STRIP_CHARS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B)))
-               + "\u2028\u2029\u202f\u205f\u3000")
 # The decimal spellings SQL reads itself (all but the oddest cells); RE2 syntax, for both Arrow and DuckDB.
 _PLAIN_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)"
 _BLOCK_ROWS = 16_384  # rows held as Python strings at a time (~25 MB) before they become Arrow columns
@@ -223,6 +222,15 @@ def _rows_within(reader, lines: LineSizes, max_record: int):
         yield row
 
 
+def _read_blocks(reader, lines: LineSizes, columns: dict[str, int], max_record: int) -> pa.Table:
+    width, blocks = max(columns.values()) + 1, []
+    rows_within = _rows_within(reader, lines, max_record)
+    while rows := list(islice(rows_within, _BLOCK_ROWS)):
+        blocks.append(_block(rows, width, columns))
+        del rows  # the Python strings go, Arrow's compact copy stays
+    return pa.Table.from_batches(blocks, pa.schema([(c, pa.string()) for c in columns]))
+
+
 def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
     """Items: the extract, once per customer staged, so the ingestion loop counts customers as records."""
     extract_date = crm_extract_date(obj.key)
@@ -255,18 +263,14 @@ def parse_crm_extract(obj: LandingObject, data: bytes) -> Parsed:
         columns = {c: by_name[c.lower()] for c in CRM_COLUMNS if c.lower() in by_name}  # name → position
         if "Cust_ID" not in columns:
             return Parsed([], "no Cust_ID column")
-        width, blocks = max(columns.values()) + 1, []
-        rows_within = _rows_within(reader, lines, bounds.max_record_bytes)
-        while rows := list(islice(rows_within, _BLOCK_ROWS)):
-            blocks.append(_block(rows, width, columns))
-            del rows  # the Python strings go, Arrow's compact copy stays
+        table = read_extract_cells(without_bom(data), len(header), columns, size, bounds.max_record_bytes)
+        if table is None:  # not certainly read alike by DuckDB: csv.reader, with its refusals and reasons
+            table = _read_blocks(reader, lines, columns, bounds.max_record_bytes)
     except csv.Error as exc:
         return Parsed([], f"not readable as CSV (line {reader.line_num}): {exc}")
     except _RecordTooLarge as exc:
         return Parsed([], str(exc))
 
-    table = pa.Table.from_batches(blocks, pa.schema([(c, pa.string()) for c in columns]))
-    del blocks
     keep, with_id = _rows_to_stage(table["Cust_ID"])
     skipped = len(table) - with_id
     if keep is not None:  # taken a column at a time, each old one let go: never two copies of the extract
