@@ -18,7 +18,13 @@ from cc_reporting.staging.schema import ensure_staging_tables
 _COMMON = dict(group_name="kpi", pool=WAREHOUSE_POOL, backfill_policy=dg.BackfillPolicy.single_run())
 
 
+# What the marts read and write; once they exist, creating them again is skipped (catalog commits per run).
+_READS_AND_WRITES = ["stg_ctr", "jar", "teleopti_queue_stats", "kpi_interval", "kpi_daily"]
+
+
 def _prepare(con, settings) -> None:
+    if interval_stats.tables_exist(con, _READS_AND_WRITES):
+        return
     ensure_staging_tables(con, settings.pii_salt)
     ensure_jar_inputs(con)
     interval_stats.ensure_tables(con)

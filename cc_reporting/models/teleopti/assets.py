@@ -11,6 +11,7 @@ import dagster as dg
 from cc_reporting.delivery.outbox import deliver_written_files, held_metadata
 from cc_reporting.delivery.sftp import TeleoptiSftp
 from cc_reporting.metadata import add_partition_metadata, column_schema, markdown_table, rows_per_partition
+from cc_reporting.models.agent_state import intervals as agent_state
 from cc_reporting.models.teleopti import files as F
 from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
@@ -31,7 +32,15 @@ def _window(context: dg.AssetExecutionContext):
     return window.start, window.end
 
 
+# What the statistics read and write. Once they exist (every run after the first) creating them again is skipped:
+# it rewrote the agent-state views, a catalog commit per asset (~25 ms each, a tenth of an increment's step).
+_READS_AND_WRITES = [*S.DDL, "stg_ctr", "stg_agent_report", agent_state.TELEOPTI_QUEUE_VIEW,
+                     agent_state.TELEOPTI_AGENT_VIEW]
+
+
 def _prepare(con) -> None:
+    if S.tables_exist(con, _READS_AND_WRITES):
+        return
     ensure_staging_tables(con, load_settings().pii_salt)
     S.ensure_tables(con)
 

@@ -36,34 +36,37 @@ def render_window(con, kind, start: datetime, end: datetime) -> Iterator[tuple[d
     types = _column_types(con, kind.table)
     window = "interval_start >= $start AND interval_start < $end"
     sep = kind.separator
-    cells, needs_python = [], []
-    for i, column in enumerate(kind.columns):
+    cells, texts, others = [], [], []
+    for column in kind.columns:
         quoted, dtype = f'"{column}"', types[column]
         if dtype in _INTEGER_TYPES:
             cells.append(f"coalesce(CAST({quoted} AS VARCHAR), '')")
         elif dtype == "VARCHAR":
-            plain = plain_text(quoted, sep)
-            cells.append(f"CASE WHEN {quoted} IS NULL THEN '' WHEN {plain} THEN {quoted} ELSE lookup_{i}.cell END")
-            needs_python.append((i, column, dtype, f"{quoted} IS NOT NULL AND NOT {plain}"))
+            # CASE runs its ELSE branch only on the rows that reach it: the lookup costs only the rare cells
+            cells.append(f"CASE WHEN {quoted} IS NULL THEN '' WHEN {plain_text(quoted, sep)} THEN {quoted} "
+                         f"ELSE $text_cells[list_position($texts, {quoted})] END")
+            texts.append(quoted)
         else:
-            cells.append(f"coalesce(lookup_{i}.cell, '')")
-            needs_python.append((i, column, dtype, f"{quoted} IS NOT NULL"))
-    params: dict = {"start": start, "end": end}
-    joins = []
-    if needs_python:
-        distinct = ", ".join(f'list(DISTINCT "{column}") FILTER (WHERE {where})' for _, column, _, where in needs_python)
-        values = con.execute(f"SELECT {distinct} FROM {kind.table} WHERE {window}", params).fetchone()
-        for (i, column, dtype, _), found in zip(needs_python, values):
-            found = found or []
-            params[f"values_{i}"], params[f"cells_{i}"] = found, [csv_cell(v, sep) for v in found]
-            joins.append(f"""LEFT JOIN (SELECT unnest($values_{i}::{dtype}[]) AS value,
-                                               unnest($cells_{i}::VARCHAR[]) AS cell) lookup_{i}
-                             ON lookup_{i}.value = t."{column}" """)
+            cells.append(f"coalesce($other_cells[list_position($others, {quoted})], '')")
+            others.append((quoted, dtype))
+    if len({dtype for _, dtype in others}) > 1:
+        raise ValueError(f"{kind.table}: one non-integer, non-text column type per file kind, got {others}")
+    # The window's values csv_cell must decide, whatever their column (the cell depends on the value alone):
+    # one statement, two distinct sets.
+    text_list = f"[{', '.join(texts)}]" if texts else "[]::VARCHAR[]"
+    other_list = f"[{', '.join(q for q, _ in others)}]" if others else "[]::DOUBLE[]"
+    found_texts, found_others = con.execute(
+        f"""SELECT coalesce(list(DISTINCT t) FILTER (WHERE t IS NOT NULL AND NOT {plain_text('t', sep)}), []),
+                   coalesce(list(DISTINCT o) FILTER (WHERE o IS NOT NULL), [])
+            FROM (SELECT unnest({text_list}) AS t, unnest({other_list}) AS o FROM {kind.table} WHERE {window})""",
+        {"start": start, "end": end}).fetchone()
+    params = {"start": start, "end": end, "texts": found_texts, "text_cells": [csv_cell(v, sep) for v in found_texts]}
+    if others:
+        params |= {"others": found_others, "other_cells": [csv_cell(v, sep) for v in found_others]}
     # concat() of the cells and separators: one allocation per line (a chain of || is three times slower).
     line = "concat(" + f", chr({ord(sep)}), ".join(cells) + ", chr(10))"
     cursor = con.execute(f"""
-        SELECT interval_start, string_agg(line, '' ORDER BY {kind.order_by}) FROM (
-            SELECT t.*, {line} AS line FROM (SELECT * FROM {kind.table} WHERE {window}) t {' '.join(joins)})
-        GROUP BY interval_start ORDER BY interval_start""", params)
+        SELECT interval_start, string_agg({line}, '' ORDER BY {kind.order_by}) FROM {kind.table}
+        WHERE {window} GROUP BY interval_start ORDER BY interval_start""", params)
     while batch := cursor.fetchmany(8):  # a few bodies at a time: a busy day's contacts run to tens of MB
         yield from batch
