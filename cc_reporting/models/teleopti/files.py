@@ -16,7 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from cc_reporting.delivery.temp_files import sweep_stale
-from cc_reporting.models.teleopti.csv_rule import csv_cell, csv_line, format_number  # noqa: F401 (the rule's home)
+from cc_reporting.models.teleopti.csv_rule import csv_cell, csv_line, format_number  # noqa: F401 (also read as F.*)
 from cc_reporting.models.teleopti.window_render import render_window
 from cc_reporting.models.teleopti.interval_stats import (
     AGENT_PERFORMANCE_COLUMNS,

@@ -1,10 +1,10 @@
 """The Teleopti files of a whole window rendered by DuckDB in one statement per kind, byte for byte what
 `csv_line` makes of each row.
 
-`csv_cell` (files.py) stays the one quoting rule. SQL writes a cell itself only where that rule provably leaves the
+`csv_cell` (csv_rule.py) stays the one quoting rule. SQL writes a cell itself only where that rule provably leaves the
 value unchanged: an integer (its decimal digits, as `format_number` writes it), null (empty), and text that starts
 with no formula prefix and holds neither the separator, `"`, CR nor LF. Every other value (guarded or quoted text,
-a fraction) is decided by `csv_cell` in Python, once per distinct value of the window, and joined back in.
+a fraction) is decided by `csv_cell` in Python, once per distinct value of the window, and looked up by SQL.
 """
 from __future__ import annotations
 
