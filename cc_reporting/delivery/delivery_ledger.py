@@ -1,8 +1,10 @@
 """The delivery ledger: which content of which Teleopti file reached which SFTP target, and when.
 
 A file is sent when the target's latest delivery of that name has another sha256 (new or changed content:
-the receiver deletes and reloads the interval), and skipped when it is identical. Each file is recorded
-right after its rename, so a failure mid-batch leaves the ledger holding exactly what completed.
+the receiver deletes and reloads the interval), and skipped when it is identical. Renamed files are recorded in
+batches of `RECORD_BATCH` (one INSERT each: a single-row INSERT commits on its own, ~5 ms apiece), and whatever
+completed is recorded before a failure propagates, so a failure mid-batch leaves the ledger holding exactly what
+completed. Only a hard kill can lose the last unrecorded renames: those files are sent again, identical.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from cc_reporting.delivery.sftp import DeliveryError, TeleoptiSftp
 
 OUTBOX_ONLY = "outbox only"
+RECORD_BATCH = 64
 
 LEDGER_DDL = """
 CREATE TABLE IF NOT EXISTS teleopti_delivery_ledger (
@@ -66,14 +69,30 @@ def _digest(path: Path) -> tuple[str, int]:
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
-def latest_sha256(con, target: str) -> dict[str, str]:
-    """file_name → sha256 of its latest delivery to `target` (what the receiver holds now)."""
+def latest_sha256(con, target: str, names: list[str] | None = None) -> dict[str, str]:
+    """file_name → sha256 of its latest delivery to `target` (what the receiver holds now), for `names` only when
+    given (the cost then follows the batch, not the ledger's history)."""
+    only = "AND file_name IN (SELECT unnest(?::VARCHAR[]))" if names is not None else ""
     rows = con.execute(
-        """SELECT file_name, arg_max(sha256, delivered_at) FROM teleopti_delivery_ledger
-           WHERE target = ? GROUP BY file_name""",
-        [target],
+        f"""SELECT file_name, arg_max(sha256, delivered_at) FROM teleopti_delivery_ledger
+            WHERE target = ? {only} GROUP BY file_name""",
+        [target] + ([names] if names is not None else []),
     ).fetchall()
     return dict(rows)
+
+
+def _record(con, target: str, done: list[tuple]) -> None:
+    """One INSERT for the renamed files in `done` (file, remote name, sha256, bytes, renamed at), then empty it."""
+    if not done:
+        return
+    files, names, shas, sizes, times = zip(*done)
+    con.execute(
+        """INSERT INTO teleopti_delivery_ledger
+           SELECT unnest(?::TIMESTAMPTZ[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+                  unnest(?::BIGINT[]), ?, unnest(?::TIMESTAMPTZ[])""",
+        [[f.interval_start for f in files], [f.kind for f in files], list(names), list(shas), list(sizes), target,
+         list(times)])
+    done.clear()
 
 
 def deliver(con, sftp: TeleoptiSftp, files: list[DeliveryFile], *, raise_on_failure: bool = True) -> DeliveryReport:
@@ -86,7 +105,7 @@ def deliver(con, sftp: TeleoptiSftp, files: list[DeliveryFile], *, raise_on_fail
     ensure_ledger(con)
     target = sftp.target
     report = DeliveryReport(destination=target)
-    held = latest_sha256(con, target)
+    held = latest_sha256(con, target, [f.remote_name for f in files])
     todo: dict[str, tuple[DeliveryFile, str, int]] = {}
     for f in files:
         sha, size = _digest(f.path)
@@ -94,14 +113,17 @@ def deliver(con, sftp: TeleoptiSftp, files: list[DeliveryFile], *, raise_on_fail
             report.skipped_identical.append(f)
         else:
             todo[f.remote_name] = (f, sha, size)
+    unrecorded: list[tuple] = []
     try:
-        for _, name in sftp.iter_upload([(f.path, name) for name, (f, _, _) in todo.items()]):
-            f, sha, size = todo[name]
-            con.execute(
-                "INSERT INTO teleopti_delivery_ledger VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [f.interval_start, f.kind, name, sha, size, target, datetime.now(timezone.utc)],
-            )
-            report.sent.append(f)
+        try:
+            for _, name in sftp.iter_upload([(f.path, name) for name, (f, _, _) in todo.items()]):
+                f, sha, size = todo[name]
+                unrecorded.append((f, name, sha, size, datetime.now(timezone.utc)))
+                report.sent.append(f)
+                if len(unrecorded) >= RECORD_BATCH:
+                    _record(con, target, unrecorded)
+        finally:
+            _record(con, target, unrecorded)  # what completed, before any failure goes on
     except DeliveryError as exc:
         sent = {f.remote_name for f in report.sent}
         report.failed = [f for name, (f, _, _) in todo.items() if name not in sent]

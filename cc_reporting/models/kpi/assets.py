@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 
 from cc_reporting.delivery.parquet_exports import ensure_bi_views, export_partition
-from cc_reporting.metadata import markdown_table, table_metadata
+from cc_reporting.metadata import add_partition_metadata, markdown_table, rows_per_partition, table_metadata
 from cc_reporting.models.analytics.jar import ensure_jar_inputs
 from cc_reporting.models.kpi import marts
 from cc_reporting.models.kpi.dashboard import render_dashboard
@@ -18,7 +18,13 @@ from cc_reporting.staging.schema import ensure_staging_tables
 _COMMON = dict(group_name="kpi", pool=WAREHOUSE_POOL, backfill_policy=dg.BackfillPolicy.single_run())
 
 
+# What the marts read and write; once they exist, creating them again is skipped (catalog commits per run).
+_READS_AND_WRITES = ["stg_ctr", "jar", "teleopti_queue_stats", "kpi_interval", "kpi_daily"]
+
+
 def _prepare(con, settings) -> None:
+    if interval_stats.tables_exist(con, _READS_AND_WRITES):
+        return
     ensure_staging_tables(con, settings.pii_salt)
     ensure_jar_inputs(con)
     interval_stats.ensure_tables(con)
@@ -40,12 +46,17 @@ def kpi_interval(context: dg.AssetExecutionContext, warehouse: Warehouse):
         rows = marts.build_kpi_interval(con, settings, window.start, window.end)
         con.execute("COMMIT")
         mismatches = marts.kpi_vs_teleopti_mismatches(con, window.start, window.end)
+        # Copied onto each partition's materialization: the run's counts only.
         metadata = {"rows_in_window": rows,
-                    "queued_legs_without_queue_time": marts.null_queue_time_legs(con, window.start, window.end),
-                    **table_metadata(con, "kpi_interval",
-                                     "SELECT interval_key, queue_name, queued, answered, abandoned, service_level, "
-                                     "asa_s, aht_s FROM kpi_interval WHERE interval_start >= ? ORDER BY 1, 2 LIMIT 5",
-                                     params=[window.start.replace(tzinfo=None)])}
+                    "queued_legs_without_queue_time": marts.null_queue_time_legs(con, window.start, window.end)}
+        start, end = marts.naive_utc(window.start), marts.naive_utc(window.end)
+        per_key = {key: {"dagster/row_count": dg.MetadataValue.int(n)}
+                   for key, n in rows_per_partition(con, "kpi_interval", start, end, 15, naive_utc=True).items()}
+        once = {k: v for k, v in table_metadata(
+            con, "kpi_interval", "SELECT interval_key, queue_name, queued, answered, abandoned, service_level, "
+            "asa_s, aht_s FROM kpi_interval WHERE interval_start >= ? ORDER BY 1, 2 LIMIT 5", params=[start]).items()
+            if k != "dagster/row_count"}
+        add_partition_metadata(context, per_key, once)
     yield dg.MaterializeResult(metadata=metadata)
     yield dg.AssetCheckResult(
         check_name="reconciles_with_teleopti_queue_stats", passed=not mismatches,

@@ -28,7 +28,7 @@ def ensure_tables(con) -> None:
         con.execute(ddl)
 
 
-def _naive_utc(t: datetime) -> datetime:
+def naive_utc(t: datetime) -> datetime:
     """Dagster windows are tz-aware; `jar` timestamps are naive UTC."""
     return t.astimezone(timezone.utc).replace(tzinfo=None) if t.tzinfo else t
 
@@ -70,7 +70,7 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
     P = queued legs of the queue (`AgentSkillId`) whose `enqueued_at` falls in the interval; a row also exists when
     the queue's agents have agent-state time there.
     """
-    start, end = _naive_utc(start), _naive_utc(end)
+    start, end = naive_utc(start), naive_utc(end)
     ensure_tables(con)
     udf = register_udf(con)
     goal, cap = erlang_settings(settings)
@@ -171,7 +171,7 @@ def null_queue_time_legs(con, start: datetime, end: datetime) -> int:
     (kpis.md edge cases); for asset metadata."""
     return con.execute(
         'SELECT count(*) FROM jar WHERE is_queued = 1 AND "QueueTime" IS NULL AND enqueued_at >= ? AND enqueued_at < ?',
-        [_naive_utc(start), _naive_utc(end)]).fetchall()[0][0]
+        [naive_utc(start), naive_utc(end)]).fetchall()[0][0]
 
 
 def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict]:
@@ -180,7 +180,7 @@ def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict
     A row missing on one side counts as zeros there (a quiet queue with agent-state time has no Teleopti row).
     Each mismatch: interval_start, queue_id, kpi_column, teleopti_column, kpi_value, teleopti_value.
     """
-    start, end = _naive_utc(start), _naive_utc(end)
+    start, end = naive_utc(start), naive_utc(end)
     ensure_tables(con)
     k_cols = ", ".join(f"{k} AS k{i}" for i, (k, _) in enumerate(TELEOPTI_PAIRS))
     t_cols = ", ".join(f"{t} AS t{i}" for i, (_, t) in enumerate(TELEOPTI_PAIRS))

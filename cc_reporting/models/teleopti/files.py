@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,8 @@ from pathlib import Path
 import dagster as dg
 
 from cc_reporting.delivery.temp_files import sweep_stale
+from cc_reporting.models.teleopti.csv_rule import csv_cell, csv_line, format_number  # noqa: F401 (also read as F.*)
+from cc_reporting.models.teleopti.window_render import render_window
 from cc_reporting.models.teleopti.interval_stats import (
     AGENT_PERFORMANCE_COLUMNS,
     AGENT_QUEUE_STATS_COLUMNS,
@@ -54,55 +55,6 @@ class WrittenFile:
     path: Path
     remote_name: str  # `<kind>/<file name>`, the same layout on the SFTP target
     changed: bool
-
-
-def format_number(value) -> str:
-    """Integers without a decimal point; fractions with at most two decimals and no trailing zeros."""
-    if value is None:
-        return "0"
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:.2f}".rstrip("0").rstrip(".")
-        return text if text not in ("-0", "") else "0"
-    return str(int(value))
-
-
-# What a spreadsheet runs as a formula (OWASP "CSV injection"): = + - @, and TAB/CR that some strip first.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Text that is a plain number (a phone number `+4677…`, `-1`): a spreadsheet reads it as that number, no formula.
-_NUMBER_TEXT = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
-
-
-def csv_cell(value, separator: str) -> str:
-    """One field of a `separator`-separated file, safe to split and to open in a spreadsheet.
-
-    Numbers are never altered (`format_number`; a negative number stays `-1`); null is an empty field. Text
-    starting with a formula prefix gets a leading `'`, unless it is a plain number; text holding the separator,
-    `"`, CR or LF is then quoted RFC 4180 style (inner quotes doubled), so a name can neither shift nor split a row.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)):
-        return format_number(value)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES) and not _NUMBER_TEXT.fullmatch(text):
-        text = "'" + text
-    if separator in text or any(c in text for c in '"\r\n'):
-        text = '"' + text.replace('"', '""') + '"'
-    return text
-
-
-def csv_line(values, separator: str) -> str:
-    return separator.join(csv_cell(v, separator) for v in values) + "\n"
-
-
-def render(con, kind: FileKind, interval_start: datetime) -> bytes:
-    columns = ", ".join(f'"{c}"' for c in kind.columns)
-    rows = con.execute(
-        f"SELECT {columns} FROM {kind.table} WHERE interval_start = ? ORDER BY {kind.order_by}", [interval_start]
-    ).fetchall()
-    lines = [csv_line(kind.columns, kind.separator)] if kind.header else []
-    lines += [csv_line(row, kind.separator) for row in rows]
-    return "".join(lines).encode("utf-8")
 
 
 def file_name(kind: str, interval_start: datetime) -> str:
@@ -147,12 +99,19 @@ def intervals(start: datetime, end: datetime) -> list[datetime]:
 
 
 def write_files(con, kind: FileKind, start: datetime, end: datetime, outbox: str) -> list[WrittenFile]:
-    """One file per 15-minute interval of the window, an empty one for a quiet interval."""
+    """One file per 15-minute interval of the window, an empty one for a quiet interval; only changed content is
+    written. The window's rows come from one statement (`render_window`), in interval order."""
     sweep_stale(Path(outbox) / kind.kind, f"{TEMP_PREFIX}*")  # a crash's leftovers (failed writes remove their own)
+    header = csv_line(kind.columns, kind.separator) if kind.header else ""
+    bodies = render_window(con, kind, start, end)
+    pending = next(bodies, None)
     written = []
     for interval_start in intervals(start, end):
+        body = ""
+        if pending is not None and pending[0] == interval_start:
+            body, pending = pending[1], next(bodies, None)
         name = file_name(kind.kind, interval_start)
         path = Path(outbox) / kind.kind / name
-        changed = _write_if_changed(path, render(con, kind, interval_start))
+        changed = _write_if_changed(path, (header + body).encode("utf-8"))
         written.append(WrittenFile(interval_start, kind.kind, path, f"{kind.kind}/{name}", changed))
     return written

@@ -65,6 +65,14 @@ def ensure_tables(con) -> None:
         con.execute(ddl)
 
 
+def tables_exist(con, names: list[str]) -> bool:
+    """Every one of `names` exists as a table or view (one catalog query)."""
+    return con.execute(
+        """SELECT count(DISTINCT table_name) FROM information_schema.tables
+           WHERE table_schema = current_schema() AND table_name IN (SELECT unnest(?::VARCHAR[]))""",
+        [names]).fetchone()[0] == len(set(names))
+
+
 def _replace_window(con, table: str, select_sql: str, start: datetime, end: datetime, params: list) -> int:
     con.execute(f"DELETE FROM {table} WHERE interval_start >= ? AND interval_start < ?", [start, end])
     con.execute(f"INSERT INTO {table} BY NAME {select_sql}", params)
