@@ -338,8 +338,11 @@ def _task_increment(args) -> dict:
     t = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
         def step(assets, tags=None, config=None):
-            outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
-                                     tags=tags or {}, run_config={**QUIET, **(config or {})})
+            try:
+                outcome = dg.materialize(assets, resources=resources, instance=instance, raise_on_error=False,
+                                         tags=tags or {}, run_config={**QUIET, **(config or {})})
+            finally:
+                resources["warehouse"].release()
             if not outcome.success:
                 raise SystemExit(f"increment step {assets} failed")
 

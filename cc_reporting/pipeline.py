@@ -213,9 +213,12 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
         def step(label, assets, tags=None, config=None):
             _raise_if_signalled()
             bar.set_postfix_str(label)
-            outcome = dg.materialize(assets, resources=run_resources, instance=instance, raise_on_error=False,
-                                     tags={**(tags or {}), "cc_reporting/invocation": invocation},
-                                     run_config={**QUIET, **(config or {})})
+            try:
+                outcome = dg.materialize(assets, resources=run_resources, instance=instance, raise_on_error=False,
+                                         tags={**(tags or {}), "cc_reporting/invocation": invocation},
+                                         run_config={**QUIET, **(config or {})})
+            finally:
+                getattr(run_resources.get("warehouse"), "release", lambda: None)()   # the run's one checkpoint
             _raise_if_signalled()
             result.steps.append((label, outcome.success))
             bar.update(1)

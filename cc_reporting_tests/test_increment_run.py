@@ -101,14 +101,15 @@ def _reads_and_writes(warehouse: Warehouse):
 
 
 @pytest.mark.parametrize("hold", [False, True])
-def test_a_held_warehouse_gives_each_asset_its_own_connection_and_closes_at_run_end(tmp_path, monkeypatch, hold):
+def test_a_held_warehouse_gives_each_asset_its_own_connection_and_closes_when_released(tmp_path, monkeypatch, hold):
     path = str(tmp_path / "w.duckdb")
     opened = []
     real_connect = duckdb.connect
     monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(1) or real_connect(*a, **k))
+    warehouse = Warehouse(database=path, hold_for_run=hold)
     result = dg.materialize([_writes, _fails_inside_a_transaction, _reads_and_writes],
-                            resources={"warehouse": Warehouse(database=path, hold_for_run=hold)},
-                            raise_on_error=False)
+                            resources={"warehouse": warehouse}, raise_on_error=False)
+    warehouse.release()
     assert not result.success   # the failing asset failed; the others ran on their own connections
     assert len(opened) == (1 if hold else 3)
     monkeypatch.setattr(duckdb, "connect", real_connect)

@@ -9,9 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-import dagster as dg
 from dagster_duckdb import DuckDBResource
-from pydantic import Field, PrivateAttr
+from pydantic import Field
 
 WAREHOUSE_POOL = "duckdb_writer"
 
@@ -39,24 +38,25 @@ def set_aside_unfinished_file(path: Path, min_age_s: float = 2.0) -> Path | None
     return aside
 
 
+# Connections held for a run (`Warehouse.hold_for_run`), by database path: Dagster hands each run its own copy of
+# the resource object, so the one the orchestrator releases is found here, not on an attribute.
+_held: dict[str, object] = {}
+
+
 class Warehouse(DuckDBResource):
     hold_for_run: bool = Field(
         default=False,
-        description="Open the file once per run and give each asset its own cursor of that connection (one open "
-                    "and one checkpoint per run instead of one per asset). Only for runs whose process is the only "
-                    "writer of the file (`cc-reporting run` without DAGSTER_HOME): the `duckdb_writer` pool is "
-                    "claimed per op, so a run holding the file between its ops would lock out another run's op.")
-    _held: object = PrivateAttr(default=None)
-    _in_run: bool = PrivateAttr(default=False)
+        description="Open the file once and give each asset its own cursor of that connection until `release()` "
+                    "(one open and one checkpoint per run instead of one per asset). Only for a process that is the "
+                    "file's only writer and releases it after each run (`cc-reporting run` without DAGSTER_HOME): "
+                    "the `duckdb_writer` pool is claimed per op, so a run holding the file between its ops would "
+                    "lock out another run's op.")
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._in_run = self.hold_for_run
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        self._in_run = False
-        held, self._held = self._held, None
+    def release(self) -> None:
+        """Close the connection held since the last release (the run's one checkpoint); a no-op if none."""
+        held = _held.pop(self.database, None)
         if held is not None:
-            held.close()   # the run's one checkpoint
+            held.close()
 
     def _open(self):
         if self.database != ":memory:":
@@ -70,10 +70,10 @@ class Warehouse(DuckDBResource):
 
     @contextmanager
     def connect(self):
-        if self._in_run:
-            if self._held is None:
-                self._held = self._open().__enter__()
-            con = self._held.cursor()   # its own transactions and temp tables, the run's open database
+        if self.hold_for_run:
+            if self.database not in _held:
+                _held[self.database] = self._open().__enter__()
+            con = _held[self.database].cursor()   # its own transactions and temp tables, the open database
             try:
                 con.execute("SET TimeZone = 'UTC'")
                 yield con
