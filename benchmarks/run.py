@@ -315,13 +315,19 @@ def increment_objects(work: Path) -> list[str]:
     return keys
 
 
-def _task_increment(args) -> dict:
-    env = apply_env(args.work_dir, f"inc{args.history}", fresh=True)
+def _history_copy(args, name: str) -> dict:
+    """A fresh pipeline instance `name` on a copy of the history warehouse; returns its settings."""
+    env = apply_env(args.work_dir, name, fresh=True)
     shutil.copyfile(args.work_dir / f"history-{args.history}d.duckdb", env["CC_WAREHOUSE_PATH"])
     # The copy's pages are still dirty in the page cache: without this, the first checkpoint's fsync writes the
     # whole copied file (0.6 s for a 30-day warehouse at 1,000 agents), a cost of the benchmark, not of a run.
     with open(env["CC_WAREHOUSE_PATH"], "rb+") as copied:
         os.fsync(copied.fileno())
+    return env
+
+
+def _task_increment(args) -> dict:
+    _history_copy(args, f"inc{args.history}")
     keys = json.loads((args.work_dir / "increment-keys.json").read_text())
     timer = StepTimer()
     import dagster as dg
@@ -362,10 +368,7 @@ def _task_increment_cli(args) -> dict:
     """The whole process a user (or cron) runs for one interval: `cc-reporting run --start S --end E`, which lists
     the landing zone, stages what the ledger lacks, refreshes JAR/CAR and reports the interval, agent performance
     and the day's KPIs (3 Dagster runs), then prints its summary."""
-    env = apply_env(args.work_dir, f"cli{args.history}", fresh=True)
-    shutil.copyfile(args.work_dir / f"history-{args.history}d.duckdb", env["CC_WAREHOUSE_PATH"])
-    with open(env["CC_WAREHOUSE_PATH"], "rb+") as copied:
-        os.fsync(copied.fileno())
+    env = _history_copy(args, f"cli{args.history}")
     start = DAY0 + timedelta(days=1, hours=INC_HOUR)
     end = start + timedelta(minutes=15)
     cli = Path(sys.executable).with_name("cc-reporting")

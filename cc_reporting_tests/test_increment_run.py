@@ -54,26 +54,28 @@ def test_an_interval_window_stages_refreshes_and_reports_in_one_run(tmp_path, mo
 def test_the_warehouse_is_opened_once_per_run_of_the_command(tmp_path, monkeypatch):
     """Without DAGSTER_HOME the command's process is the only writer: each run opens the file once."""
     simulated_hours(tmp_path, 1)
-    opens, current = [], []
+    per_run: list[list[int]] = []   # [files opened, assets] of each run, in order
+    in_run = []                      # non-empty while a run executes: opens between runs are not counted
     real_connect, real_materialize = duckdb.connect, pipeline.dg.materialize
 
     def counting_connect(*args, **kwargs):
-        if current and str(kwargs.get("database", args[0] if args else "")).endswith("cc.duckdb"):
-            current[-1][1] += 1
+        if in_run and str(kwargs.get("database", args[0] if args else "")).endswith("cc.duckdb"):
+            per_run[-1][0] += 1
         return real_connect(*args, **kwargs)
 
     def recording_materialize(assets, *args, **kwargs):
-        current.append([[a.key.to_user_string() for a in assets], 0])
+        per_run.append([0, len(assets)])
+        in_run.append(True)
         try:
             return real_materialize(assets, *args, **kwargs)
         finally:
-            opens.append(tuple(current.pop()[1:]) + (len(assets),))
+            in_run.pop()
 
     monkeypatch.setattr(duckdb, "connect", counting_connect)
     monkeypatch.setattr(pipeline.dg, "materialize", recording_materialize)
     result = run_window(START, END, resources=resources_for(tmp_path))
     assert result.success, result.failures
-    assert [(n_open, n_assets) for n_open, n_assets in opens] == [(1, 11), (1, 1), (1, 1)]
+    assert per_run == [[1, 11], [1, 1], [1, 1]]
 
 
 @dg.asset
@@ -114,9 +116,8 @@ def test_a_held_warehouse_gives_each_asset_its_own_connection_and_closes_when_re
     assert len(opened) == (1 if hold else 3)
     monkeypatch.setattr(duckdb, "connect", real_connect)
     # The run closed the file: another process (here: a fresh read-write connection) may open it.
-    code = ("import duckdb; c = duckdb.connect(%r); print(sorted(r[0] for r in c.execute('SELECT x FROM t').fetchall()))"
-            % path)
-    out = os.popen(f"{sys.executable} -c \"{code}\"").read().strip()
+    code = f"import duckdb; print(sorted(r[0] for r in duckdb.connect({path!r}).execute('SELECT x FROM t').fetchall()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[1, 2]"   # the failed transaction's 100 was rolled back, the reader saw 1 row
 
 
