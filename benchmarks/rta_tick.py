@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cc_reporting.ingest.rta_sensor import run_tick  # noqa: E402
+from cc_reporting.realtime.rta_sensor import run_tick  # noqa: E402
 
 INSTANCE = "arn:aws:connect:eu-west-1:123456789012:instance/bench"
 STATUSES = [("Available", "ROUTABLE", ()), ("Available", "ROUTABLE", ("CONNECTED",)),

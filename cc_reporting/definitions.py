@@ -2,9 +2,9 @@
 import dagster as dg
 
 from cc_reporting.archive.assets import archive_assets, archive_jobs, archive_schedules
-from cc_reporting.ingest.rta_sensor import rta_agent_state_spec, rta_sensors
-from cc_reporting.ingest.sensors import ingest_jobs, landing_sensors
-from cc_reporting.models.agent_state.assets import agent_state_intervals
+from cc_reporting.realtime.rta_sensor import rta_agent_state_spec, rta_sensors
+from cc_reporting.staging.sensors import ingest_jobs, landing_sensors
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import analytics_assets
 from cc_reporting.models.kpi.assets import kpi_assets
 from cc_reporting.models.teleopti.assets import teleopti_assets

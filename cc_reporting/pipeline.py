@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from tqdm import tqdm
 
-from cc_reporting.models.agent_state.assets import agent_state_intervals
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import car, jar
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
@@ -41,8 +41,8 @@ def drain_agent_events(start: datetime | None, end: datetime | None) -> int:
     A command-line run has no sensor daemon; the log files are named by their starting positions, so re-reading
     the same events rewrites the same files (idempotent). Reads start at the window being reported (the source
     keeps its 24-hour retention before its `now`), so a day landed earlier is read too."""
-    from cc_reporting.ingest.agent_events import open_source
-    from cc_reporting.ingest.rta_sensor import run_tick
+    from cc_reporting.realtime.agent_events import open_source
+    from cc_reporting.realtime.rta_sensor import run_tick
 
     settings = load_settings()
     if not settings.agent_events.startswith("kinesis://") and not Path(settings.agent_events).exists():

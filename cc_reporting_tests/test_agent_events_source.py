@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cc_reporting.ingest.agent_events import KinesisSource, SpoolSource, open_source
+from cc_reporting.realtime.agent_events import KinesisSource, SpoolSource, open_source
 from cc_reporting_tests.test_rta_support import ago, event, ids, make_stream, now, put
 
 

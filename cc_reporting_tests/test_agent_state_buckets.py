@@ -3,7 +3,7 @@ import itertools
 
 import pytest
 
-from cc_reporting.ingest.agent_event_record import bucket_of, bucket_sql
+from cc_reporting.realtime.agent_event_record import bucket_of, bucket_sql
 
 STATUS_TYPES = (None, "ROUTABLE", "CUSTOM", "OFFLINE")
 CONTACT_STATES = ("CONNECTED", "CONNECTED_ONHOLD", "ENDED", "CONNECTING", "INCOMING", "PENDING", "MISSED",

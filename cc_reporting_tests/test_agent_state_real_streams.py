@@ -1,7 +1,7 @@
 """The agent-state model on real Amazon Connect event streams: LOGIN events without snapshot, minutes between events
 (204-376 s seen), no scheduled agent report. One test per rule, at its boundaries; expected values by hand.
 
-Rules (cc_reporting.ingest.agent_event_record): a LOGIN without snapshot starts a known state, logged in with the
+Rules (cc_reporting.realtime.agent_event_record): a LOGIN without snapshot starts a known state, logged in with the
 non-productive status "Logged in" until the next event; a state is carried across a gap up to
 `agent_state_max_gap_seconds` (CC_AGENT_STATE_MAX_GAP_SECONDS, 900), the rest of a longer gap is unknown (stale);
 every agent with online time in an interval gets its Teleopti agent-performance row.
@@ -16,10 +16,10 @@ import dagster as dg
 import duckdb
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.ingest.agent_event_record import normalize_event
-from cc_reporting.ingest.rta_sensor import run_tick
-from cc_reporting.models.agent_state import rebuild_agent_state, write_state_log
-from cc_reporting.models.agent_state.assets import agent_state_intervals
+from cc_reporting.realtime.agent_event_record import normalize_event
+from cc_reporting.realtime.rta_sensor import run_tick
+from cc_reporting.realtime import rebuild_agent_state, write_state_log
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.teleopti.assets import teleopti_agent_performance
 
 from .conftest import fixture_json, query

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cc_reporting.models.agent_state import rebuild_agent_state, spool_events, write_state_log
+from cc_reporting.realtime import rebuild_agent_state, spool_events, write_state_log
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.simulate import simulate
 

@@ -8,7 +8,7 @@ import boto3
 import dagster as dg
 import pytest
 
-from cc_reporting.ingest.agent_events import KinesisSource
+from cc_reporting.realtime.agent_events import KinesisSource
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.staging.assets import stg_ctr
 from cc_reporting_tests.test_rta_support import ago, event, ids, make_stream, put

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.agent_state.assets import agent_state_intervals
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.kpi.assets import kpi_assets
 from cc_reporting.models.teleopti import delivery_retry as R
 from cc_reporting.models.teleopti import schedules as S

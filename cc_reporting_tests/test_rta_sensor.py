@@ -12,11 +12,11 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from cc_reporting.ingest import rta_sensor as rta_mod
-from cc_reporting.ingest.agent_events import SpoolSource
-from cc_reporting.ingest.rta_publish import write_state_table
-from cc_reporting.ingest.rta_sensor import RTA_ASSET, rta_agent_state_spec, rta_sensor, rta_sensors, run_tick
-from cc_reporting.ingest.rta_state import RtaCursor
+from cc_reporting.realtime import rta_sensor as rta_mod
+from cc_reporting.realtime.agent_events import SpoolSource
+from cc_reporting.realtime.rta_publish import write_state_table
+from cc_reporting.realtime.rta_sensor import RTA_ASSET, rta_agent_state_spec, rta_sensor, rta_sensors, run_tick
+from cc_reporting.realtime.rta_state import RtaCursor
 from cc_reporting_tests.test_rta_support import ago, event, make_stream, now, put
 
 SHARD = "shardId-000000000000"

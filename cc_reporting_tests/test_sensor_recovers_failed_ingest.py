@@ -8,7 +8,7 @@ import cc_reporting.ingest.requested as requested
 import cc_reporting.staging.assets as staging_assets
 from cc_reporting.definitions import defs
 from cc_reporting.ingest.cursor import LandingCursor
-from cc_reporting.ingest.sensors import ctr_landing_sensor
+from cc_reporting.staging.sensors import ctr_landing_sensor
 from cc_reporting.simulate import simulate
 
 from .conftest import query

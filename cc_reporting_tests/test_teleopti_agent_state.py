@@ -1,8 +1,8 @@
 """Teleopti statistics from the agent-state timeline (teleopti-feed.md; issue: true 15-minute agent time)."""
 
 
-from cc_reporting.ingest.agent_event_record import normalize_event
-from cc_reporting.models.agent_state import rebuild_agent_state, write_state_log
+from cc_reporting.realtime.agent_event_record import normalize_event
+from cc_reporting.realtime import rebuild_agent_state, write_state_log
 from cc_reporting.models.teleopti import interval_stats as S
 
 from .teleopti_legs import at, leg, stage

@@ -236,8 +236,8 @@ class LoadRunner:
             minute += timedelta(minutes=1)
 
     def _tick_rta(self, now: float) -> None:
-        from cc_reporting.ingest.agent_events import open_source
-        from cc_reporting.ingest.rta_sensor import run_tick
+        from cc_reporting.realtime.agent_events import open_source
+        from cc_reporting.realtime.rta_sensor import run_tick
 
         if now - self.last_tick.get(RTA_SENSOR, 0.0) < self.rta_interval * self.config.interval_scale:
             return

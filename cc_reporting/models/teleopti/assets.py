@@ -11,7 +11,7 @@ import dagster as dg
 from cc_reporting.delivery.outbox import deliver_written_files, held_metadata
 from cc_reporting.delivery.sftp import TeleoptiSftp
 from cc_reporting.metadata import add_partition_metadata, column_schema, markdown_table, rows_per_partition
-from cc_reporting.models.agent_state import intervals as agent_state
+from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import files as F
 from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions

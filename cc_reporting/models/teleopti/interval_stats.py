@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cc_reporting.models.agent_state import intervals as agent_state
+from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import rules as R
 
 QUEUE_STATS_COLUMNS = [

@@ -15,7 +15,7 @@ from cc_reporting.models.teleopti.assets import (
     teleopti_contacts,
     teleopti_queue_stats,
 )
-from cc_reporting.models.agent_state.assets import agent_state_intervals
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.settings import load_settings

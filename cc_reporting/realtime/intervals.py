@@ -48,8 +48,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from cc_reporting.ingest.agent_event_record import bucket_sql, known_until_sql
-from cc_reporting.models.agent_state.state_log import EVENTS_TABLE, load_state_log, utc_naive
+from cc_reporting.realtime.agent_event_record import bucket_sql, known_until_sql
+from cc_reporting.realtime.state_log import EVENTS_TABLE, load_state_log, utc_naive
 from cc_reporting.settings import load_settings
 
 INTERVAL = timedelta(minutes=15)

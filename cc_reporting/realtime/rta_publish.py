@@ -20,8 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from cc_reporting.ingest.agent_event_record import FIELDS
-from cc_reporting.ingest.rta_state import BUCKET_NAMES, BUCKETS
+from cc_reporting.realtime.agent_event_record import FIELDS
+from cc_reporting.realtime.rta_state import BUCKET_NAMES, BUCKETS
 
 SCHEMA = pa.schema([
     ("agent_id", pa.string()), ("username", pa.string()), ("agent_name", pa.string()),

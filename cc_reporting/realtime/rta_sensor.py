@@ -24,10 +24,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from cc_reporting.ingest.agent_events import open_source
-from cc_reporting.ingest.rta_publish import write_state_json, write_state_log, write_state_table, write_wallboard
-from cc_reporting.ingest.rta_push import PushFailed, push_states
-from cc_reporting.ingest.rta_state import BUCKETS, RtaCursor, TickStats, apply_events, current_rows, normalize_records
+from cc_reporting.realtime.agent_events import open_source
+from cc_reporting.realtime.rta_publish import write_state_json, write_state_log, write_state_table, write_wallboard
+from cc_reporting.realtime.rta_push import PushFailed, push_states
+from cc_reporting.realtime.rta_state import BUCKETS, RtaCursor, TickStats, apply_events, current_rows, normalize_records
 from cc_reporting.settings import load_settings
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from cc_reporting.ingest.agent_event_record import MalformedEvent, is_stale, normalize_event, parse_event_time
-from cc_reporting.ingest.agent_event_record import bucket_of as shared_bucket_of
+from cc_reporting.realtime.agent_event_record import MalformedEvent, is_stale, normalize_event, parse_event_time
+from cc_reporting.realtime.agent_event_record import bucket_of as shared_bucket_of
 from cc_reporting.settings import load_settings
 
 LOGGED_OUT_AFTER_MS = 24 * 3600 * 1000    # unseen for 24 h → logged out (the stream's retention)

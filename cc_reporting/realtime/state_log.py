@@ -1,4 +1,4 @@
-"""The RTA state log: normalised agent events (`cc_reporting.ingest.agent_event_record`) as JSON Lines.
+"""The RTA state log: normalised agent events (`cc_reporting.realtime.agent_event_record`) as JSON Lines.
 
 Layout (written by the RTA sensor, new files only): `<rta_dir>/state_log/<YYYY-MM-DD-HH>/<name>.jsonl`, the folder
 being the UTC hour of each event's `event_ts`, one normalised event per line with the fields of `FIELDS`.
@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from cc_reporting.ingest.agent_event_record import FIELDS, MalformedEvent, normalize_event
+from cc_reporting.realtime.agent_event_record import FIELDS, MalformedEvent, normalize_event
 
 EVENTS_TABLE = "agent_state_events"
 HOUR_FORMAT = "%Y-%m-%d-%H"
