@@ -24,7 +24,8 @@ setup(
         "numpy",  # the simulator and the Firehose decoder's record cuts
     ],
     extras_require={
-        "dev": ["pytest", "pytest-xdist", "moto[server]>=5.2", "asyncssh>=2.14", "hypothesis"],
+        "dev": ["pytest", "pytest-xdist", "moto[server]>=5.2", "asyncssh>=2.14", "hypothesis",
+                "dagster-dg-cli==1.13.27", "ruff>=0.6", "sqlfluff>=3.2"],
     },
     entry_points={"console_scripts": ["cc-reporting=cc_reporting.cli:main"]},
 )

@@ -18,7 +18,8 @@ LAYERS = [
     {"realtime"},
     {"staging", "archive"},
     {"models"},
-    {"pipeline", "definitions", "run_launcher"},
+    {"pipeline", "defs", "run_launcher"},
+    {"definitions"},
     {"simulate"},
     {"cli"},
 ]
