@@ -24,7 +24,7 @@ SELECT
     "Intent" AS intent,
     "IsResolved" AS is_resolved,
     "IsResolvedFinal" AS is_resolved_final,
-    is_resolved_origin,
+    is_resolved_origin AS resolution_origin,
     "IsTransferred" AS is_transferred,
     "ChannelTypeTransferred" AS channel_type_transferred,
     "AgentIdTransferred" AS agent_username_transferred,
