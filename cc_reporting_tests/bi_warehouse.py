@@ -44,3 +44,23 @@ def built_warehouse(tmp_path_factory) -> Path:
 
 def database(base: Path) -> Path:
     return base / "warehouse" / "cc.duckdb"
+
+
+def materialize_car_on_a_copy(base: Path, tmp_path: Path, monkeypatch):
+    """`car` materialized on a copy of the built warehouse (settings from the environment, as the caller set it);
+    returns (the run's result, the copy's database path)."""
+    import shutil
+
+    import dagster as dg
+
+    from cc_reporting.models.analytics.assets import car
+    from cc_reporting.resources.warehouse import Warehouse
+
+    copy = tmp_path / "cc.duckdb"
+    shutil.copy(database(base), copy)
+    for name, value in warehouse_env(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    result = dg.materialize([car], resources={"warehouse": Warehouse(database=str(copy))},
+                            run_config={"ops": {"car": {"config": {"as_of": END.isoformat()}}}})
+    assert result.success
+    return result, copy

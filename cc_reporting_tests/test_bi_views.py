@@ -2,10 +2,8 @@
 per view, a comment on every view and column, sensitive CAR columns only with CC_CAR_EXPORT_SENSITIVE=true, and the
 README's example queries run."""
 import re
-import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -14,7 +12,7 @@ from cc_reporting.models.analytics.car import SENSITIVE_COLUMNS, SEED_TYPES
 from cc_reporting.models.analytics.jar_schema import FLAG_COLUMNS, SEED_COLUMNS
 from cc_reporting.models.bi.views import ensure_bi_views
 
-from .bi_warehouse import built_warehouse, database, warehouse_env  # noqa: F401 (a fixture)
+from .bi_warehouse import built_warehouse, database, materialize_car_on_a_copy  # noqa: F401 (a fixture)
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 VIEWS = list(column_catalog.views())
@@ -123,17 +121,8 @@ def test_sensitive_car_columns_appear_only_with_the_setting(built_warehouse, tmp
     assert not sensitive_names & set(_customer_columns(database(built_warehouse), "customer"))
     assert not set(SENSITIVE_COLUMNS) & set(_customer_columns(database(built_warehouse), "car_seed"))
 
-    from cc_reporting.models.analytics.assets import car
-    from cc_reporting.resources.warehouse import Warehouse
-
-    copy = tmp_path / "cc.duckdb"
-    shutil.copy(database(built_warehouse), copy)
-    for name, value in warehouse_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setenv("CC_CAR_EXPORT_SENSITIVE", "true")
-    result = dg.materialize([car], resources={"warehouse": Warehouse(database=str(copy))},
-                            run_config={"ops": {"car": {"config": {"as_of": "2026-01-05T10:00:00Z"}}}})
-    assert result.success
+    _, copy = materialize_car_on_a_copy(built_warehouse, tmp_path, monkeypatch)
     assert sensitive_names <= set(_customer_columns(copy, "customer"))
     assert set(SENSITIVE_COLUMNS) <= set(_customer_columns(copy, "car_seed"))
 

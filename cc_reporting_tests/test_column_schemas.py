@@ -1,16 +1,13 @@
 """Every warehouse asset carries its column schema, with a description per column, in its definition; the schema equals
 the table a run builds (so the catalog cannot drift from the SQL), and a materialization's schema keeps the
 descriptions."""
-import shutil
-
-import dagster as dg
 import duckdb
 import pytest
 
 from cc_reporting.definitions import defs
 from cc_reporting.delivery import column_catalog
 
-from .bi_warehouse import built_warehouse, database, warehouse_env  # noqa: F401 (a fixture)
+from .bi_warehouse import built_warehouse, database, materialize_car_on_a_copy  # noqa: F401 (a fixture)
 
 WAREHOUSE_SPECS = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs() if "duckdb" in spec.kinds}
 
@@ -55,14 +52,6 @@ def test_durations_and_rates_state_their_unit():
 
 
 def test_a_materialization_keeps_the_descriptions(built_warehouse, tmp_path, monkeypatch):
-    from cc_reporting.models.analytics.assets import car
-    from cc_reporting.resources.warehouse import Warehouse
-
-    copy = tmp_path / "cc.duckdb"
-    shutil.copy(database(built_warehouse), copy)
-    for name, value in warehouse_env(tmp_path).items():
-        monkeypatch.setenv(name, value)
-    result = dg.materialize([car], resources={"warehouse": Warehouse(database=str(copy))},
-                            run_config={"ops": {"car": {"config": {"as_of": "2026-01-05T10:00:00Z"}}}})
+    result, _ = materialize_car_on_a_copy(built_warehouse, tmp_path, monkeypatch)
     runtime = result.asset_materializations_for_node("car")[0].metadata["dagster/column_schema"].schema
     assert [(c.name, c.type, c.description) for c in runtime.columns] == _schema(WAREHOUSE_SPECS["car"])
