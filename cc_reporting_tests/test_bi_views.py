@@ -77,7 +77,7 @@ def test_one_spelling_per_join_key(con):
                         misnamed.append(f"bi.{view}.{name} shows {source} but is not named {key}")
     assert misnamed == []
     assert {key for key, in_views in used.items() if len(in_views) >= 2} >= {
-        "customer_id", "queue_id", "channel_type", "interval_start_utc", "report_date"}
+        "customer_id", "queue_id", "agent_username", "channel_type", "interval_start_utc", "report_date"}
     other_spellings = {"cust_id", "custid", "contact_id", "agent_id", "username", "queue", "skill_id",
                        "interval_start", "day", "date", "channel"}
     assert [(v, c[0]) for v in NAMED_VIEWS for c in columns(con, v) if c[0] in other_spellings] == []
@@ -95,6 +95,7 @@ def test_flags_are_boolean(con, view):
     ("journey_leg", ["session_id"]), ("customer", ["customer_id"]),
     ("kpi_queue_interval", ["interval_start_utc", "queue_id"]), ("kpi_queue_day", ["report_date", "queue_id"]),
     ("kpi_channel_day", ["report_date", "channel_type"]), ("teleopti_queue_interval", ["interval_start_utc", "queue_id"]),
+    ("agent_interval", ["interval_start_utc", "agent_username"]),
 ])
 def test_one_row_per_grain(con, view, grain):
     keys = ", ".join(grain)
