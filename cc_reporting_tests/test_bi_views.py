@@ -2,6 +2,7 @@
 per view, a comment on every view and column, sensitive CAR columns only with CC_CAR_EXPORT_SENSITIVE=true, and the
 README's example queries run."""
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -148,3 +149,16 @@ def test_the_readme_shows_an_example_query_for_every_view():
 def test_every_readme_example_query_runs(con, index):
     cursor = con.execute(readme_bi_queries()[index])
     assert cursor.description and cursor.fetchall() is not None
+
+
+def test_a_view_the_catalog_no_longer_has_is_dropped_and_an_unchanged_catalog_rebuilds_nothing(built_warehouse, tmp_path):
+    copy = tmp_path / "cc.duckdb"
+    shutil.copy(database(built_warehouse), copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("CREATE VIEW bi.renamed_long_ago AS SELECT 1 AS one")
+        assert ensure_bi_views(connection, include_sensitive=False) == VIEWS  # the stored fingerprint matches
+        assert connection.execute("SELECT count(*) FROM bi.renamed_long_ago").fetchone() == (1,)
+        connection.execute("CREATE OR REPLACE MACRO bi.build_fingerprint() AS 'stale'")
+        ensure_bi_views(connection, include_sensitive=False)
+        views = {r[0] for r in connection.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'bi'").fetchall()}
+    assert views == set(VIEWS)

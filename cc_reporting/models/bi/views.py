@@ -92,8 +92,9 @@ def ensure_bi_views(con, include_sensitive: bool) -> list[str]:
 
 def _replace_views(con, built: list[str], existing: set[str], include_sensitive: bool, fingerprint: str) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-    for view in column_catalog.views():
-        con.execute(f"DROP VIEW IF EXISTS {SCHEMA}.{view}")
+    # Every view of the schema, so one the catalog renamed or dropped does not linger.
+    for (view,) in con.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = ?", [SCHEMA]).fetchall():
+        con.execute(f'DROP VIEW {SCHEMA}."{view}"')
     for view in built:
         con.execute(f"CREATE VIEW {SCHEMA}.{view} AS\n{view_sql(con, view, include_sensitive)}")
         _comment_view(con, view)
