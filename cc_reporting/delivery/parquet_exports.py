@@ -25,21 +25,3 @@ def export_partition(con, export_dir: str, table: str, day: date, select_sql: st
     con.execute(f"COPY ({select_sql}) TO '{tmp.as_posix()}' (FORMAT parquet, COMPRESSION zstd)", params or [])
     os.replace(tmp, target)
     return con.execute(f"SELECT count(*) FROM read_parquet('{target.as_posix()}')").fetchone()[0]
-
-
-BI_VIEWS = {
-    # Stable names for BI tools that open the warehouse read-only (between Dagster's writes).
-    "bi_jar": "SELECT * FROM jar",
-    "bi_car": "SELECT * FROM car",
-    "bi_kpi_interval": "SELECT * FROM kpi_interval",
-    "bi_kpi_daily": "SELECT * FROM kpi_daily",
-    "bi_teleopti_queue_stats": "SELECT * FROM teleopti_queue_stats",
-}
-
-
-def ensure_bi_views(con) -> None:
-    existing = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    for view, sql in BI_VIEWS.items():
-        source = sql.rsplit(" ", 1)[-1]
-        if source in existing:
-            con.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")

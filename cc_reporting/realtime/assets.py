@@ -7,7 +7,7 @@ of any other interval with online time that no report row covers),
 """
 import dagster as dg
 
-from cc_reporting.metadata import table_metadata
+from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
 from cc_reporting.realtime.intervals import ensure_tables, rebuild_agent_state
 from cc_reporting.partitions import fifteen_minute_partitions
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
@@ -18,6 +18,7 @@ from cc_reporting.settings import load_settings
     partitions_def=fifteen_minute_partitions, deps=["rta_agent_state"], group_name="rta", pool=WAREHOUSE_POOL,
     kinds={"duckdb"}, backfill_policy=dg.BackfillPolicy.single_run(),
     description="Agent state seconds per agent and 15-minute UTC interval, from the RTA state log.",
+    metadata=definition_metadata("agent_state_intervals"),
 )
 def agent_state_intervals(context: dg.AssetExecutionContext, warehouse: Warehouse):
     window = context.partition_time_window
@@ -36,7 +37,7 @@ def agent_state_intervals(context: dg.AssetExecutionContext, warehouse: Warehous
                     # intervals where an agent's events were further apart than agent_state_max_gap_seconds
                     "agent_intervals_with_stale_time": covered[2],
                     "agent_state_max_gap_seconds": settings.agent_state_max_gap_seconds,
-                    **table_metadata(con, "agent_state_intervals",
+                    **described_table_metadata(con, "agent_state_intervals",
                                      "SELECT interval_start, username, online_s, idle_s, on_contact_s, acw_s, "
                                      "non_productive_s, stale_s FROM agent_state_intervals "
                                      "ORDER BY interval_start DESC, username LIMIT 5")}

@@ -4,7 +4,8 @@ import dagster as dg
 
 from cc_reporting.ingest.batch import IngestReport, ingest_objects
 from cc_reporting.partitions import partition_range
-from cc_reporting.metadata import markdown_table, table_metadata
+from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
+from cc_reporting.metadata import markdown_table
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
@@ -93,6 +94,7 @@ def _touched_intervals(con, table: str, run_id: str, minutes: int) -> dg.Metadat
     kinds={"duckdb"},
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_ctr", description="No CTR object was quarantined")],
     description="Contact trace records, one typed row per ContactId (latest LastUpdateTimestamp wins).",
+    metadata=definition_metadata("stg_ctr"),
 )
 def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone, warehouse: Warehouse):
     objects = _select(landing, CTR_PREFIX, config)
@@ -104,7 +106,7 @@ def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: La
         metadata = {**_ingest_metadata(report), **_refused_metadata(landing, CTR_PREFIX),
                     "touched_intervals": touched, **outside,
                     "dates_outside_partitions": dg.MetadataValue.json(outside["dates_outside_partitions"]),
-                    **table_metadata(
+                    **described_table_metadata(
             con, "stg_ctr",
             "SELECT contact_id, channel, initiation_method, queue_name, agent_username, enqueue_ts, "
             "queue_duration, last_update_ts FROM stg_ctr ORDER BY last_update_ts DESC LIMIT 5",
@@ -122,6 +124,7 @@ def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: La
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_agent_report",
                                    description="No agent report was quarantined")],
     description="Scheduled TeleoptiAgentPerformance report rows, one per agent and 30-minute interval.",
+    metadata=definition_metadata("stg_agent_report"),
 )
 def stg_agent_report(
     context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone, warehouse: Warehouse
@@ -134,7 +137,7 @@ def stg_agent_report(
         )
         touched = _touched_intervals(con, "stg_agent_report_touched", context.run.run_id, 30)
         metadata = {**_ingest_metadata(report), **_refused_metadata(landing, REPORT_PREFIX),
-                    "touched_intervals": touched, **table_metadata(
+                    "touched_intervals": touched, **described_table_metadata(
             con, "stg_agent_report",
             "SELECT * EXCLUDE (source_key, ingested_at) FROM stg_agent_report ORDER BY interval_start DESC LIMIT 5",
         )}
@@ -152,7 +155,7 @@ def _stage_source(context, config, landing, warehouse, *, table, source, prefix,
         ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(con, landing, source, objects, parse, merge, context.run.run_id)
         metadata = {**_ingest_metadata(report), **_refused_metadata(landing, prefix),
-                    **table_metadata(con, table, preview_sql)}
+                    **described_table_metadata(con, table, preview_sql)}
     if not objects:
         metadata["note"] = absent_note
     yield dg.MaterializeResult(metadata=metadata)
@@ -164,6 +167,7 @@ def _stage_source(context, config, landing, warehouse, *, table, source, prefix,
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_channel_session",
                                    description="No channel-session file had unreadable lines")],
     description="Sessions of channels outside Amazon Connect (web chatbot, NLU bot), one row per session_id.",
+    metadata=definition_metadata("stg_channel_session"),
 )
 def stg_channel_session(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
                         warehouse: Warehouse):
@@ -179,6 +183,7 @@ def stg_channel_session(context: dg.AssetExecutionContext, config: IngestConfig,
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_crm_customer",
                                    description="No CRM extract was quarantined")],
     description="The latest CRM customer extract (the whole master); phone numbers only as salted hashes.",
+    metadata=definition_metadata("stg_crm_customer"),
 )
 def stg_crm_customer(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone,
                      warehouse: Warehouse):

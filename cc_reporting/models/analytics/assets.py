@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from cc_reporting.delivery.parquet_exports import ensure_bi_views, export_partition
-from cc_reporting.metadata import table_metadata
+from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
+from cc_reporting.delivery.parquet_exports import export_partition
 from cc_reporting.models.analytics.car import car_export_columns, ensure_car_table, refresh_car
 from cc_reporting.models.analytics.jar import refresh_jar, refresh_jar_pending
+from cc_reporting.models.bi.views import ensure_bi_views
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.schema import ensure_staging_tables
@@ -45,6 +46,7 @@ def _scalar_metadata(stats: dict) -> dict:
     group_name="analytics", pool=WAREHOUSE_POOL, kinds={"duckdb"},
     deps=["stg_ctr", "stg_channel_session", "stg_crm_customer"],
     description="Journey Analytics Record: one row per contact leg and per external session (car-jar.md).",
+    metadata=definition_metadata("jar"),
 )
 def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehouse):
     settings = load_settings()
@@ -52,8 +54,8 @@ def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehou
     with warehouse.connect() as con:
         ensure_staging_tables(con, settings.pii_salt)
         stats = refresh_jar(con, settings, as_of) if config.full_rebuild else refresh_jar_pending(con, settings, as_of)
-        ensure_bi_views(con)
-        metadata = {**_scalar_metadata(stats), "as_of": as_of.isoformat(), **table_metadata(
+        ensure_bi_views(con, settings.car_export_sensitive)
+        metadata = {**_scalar_metadata(stats), "as_of": as_of.isoformat(), **described_table_metadata(
             con, "jar", 'SELECT "ChannelType", "SessionId", "CUST_ID", "SessionStartTime", "JourneyStep", '
                         '"IsResolved", "IsResolvedFinal", journey_path FROM jar ORDER BY "SessionStartTime" DESC LIMIT 5')}
     return dg.MaterializeResult(metadata=metadata)
@@ -63,6 +65,7 @@ def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehou
     group_name="analytics", pool=WAREHOUSE_POOL, kinds={"duckdb", "parquet"},
     deps=["jar", "stg_crm_customer"],
     description="Customer Analytics Record: one row per customer, CRM as master, behaviour over the trailing window.",
+    metadata=definition_metadata("car"),
 )
 def car(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Warehouse):
     settings = load_settings()
@@ -73,12 +76,12 @@ def car(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Wareho
         con.execute("BEGIN TRANSACTION")
         stats = refresh_car(con, settings, as_of)
         con.execute("COMMIT")
-        ensure_bi_views(con)
+        ensure_bi_views(con, settings.car_export_sensitive)
         columns = ", ".join(f'"{c}"' for c in car_export_columns(settings.car_export_sensitive))
         exported = export_partition(con, settings.export_dir, "car", as_of.date(), f'SELECT {columns} FROM car ORDER BY "Cust_ID"')
         metadata = {**_scalar_metadata(stats), "exported_rows": exported,
                     "export_includes_sensitive": settings.car_export_sensitive,
-                    **table_metadata(con, "car", 'SELECT "Cust_ID", in_crm, "CommonChannels", "Device", '
+                    **described_table_metadata(con, "car", 'SELECT "Cust_ID", in_crm, "CommonChannels", "Device", '
                                                  'contacts_90d, fcr_rate_90d, avg_csat_90d FROM car LIMIT 5')}
     return dg.MaterializeResult(metadata=metadata)
 

@@ -4,9 +4,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from cc_reporting.delivery.parquet_exports import ensure_bi_views, export_partition
-from cc_reporting.metadata import add_partition_metadata, markdown_table, rows_per_partition, table_metadata
+from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
+from cc_reporting.delivery.parquet_exports import export_partition
+from cc_reporting.metadata import add_partition_metadata, markdown_table, rows_per_partition
 from cc_reporting.models.analytics.jar import ensure_jar_inputs
+from cc_reporting.models.bi.views import ensure_bi_views
 from cc_reporting.models.kpi import marts
 from cc_reporting.models.kpi.dashboard import render_dashboard
 from cc_reporting.models.teleopti import interval_stats
@@ -36,6 +38,7 @@ def _prepare(con, settings) -> None:
     check_specs=[dg.AssetCheckSpec("reconciles_with_teleopti_queue_stats", asset="kpi_interval",
                                    description="Counts and sums equal the Teleopti queue statistics")],
     description="KPIs per queue and 15-minute UTC interval (kpis.md), attributed by enqueue time.",
+    metadata=definition_metadata("kpi_interval"),
 )
 def kpi_interval(context: dg.AssetExecutionContext, warehouse: Warehouse):
     settings = load_settings()
@@ -52,7 +55,7 @@ def kpi_interval(context: dg.AssetExecutionContext, warehouse: Warehouse):
         start, end = marts.naive_utc(window.start), marts.naive_utc(window.end)
         per_key = {key: {"dagster/row_count": dg.MetadataValue.int(n)}
                    for key, n in rows_per_partition(con, "kpi_interval", start, end, 15, naive_utc=True).items()}
-        once = {k: v for k, v in table_metadata(
+        once = {k: v for k, v in described_table_metadata(
             con, "kpi_interval", "SELECT interval_key, queue_name, queued, answered, abandoned, service_level, "
             "asa_s, aht_s FROM kpi_interval WHERE interval_start >= ? ORDER BY 1, 2 LIMIT 5", params=[start]).items()
             if k != "dagster/row_count"}
@@ -72,6 +75,7 @@ def _days(context) -> list[date]:
     partitions_def=daily_partitions, deps=["jar", "kpi_interval"], kinds={"duckdb", "parquet", "html"}, **_COMMON,
     description="KPIs per queue × day and channel × day (CC_REPORT_TIMEZONE), their Parquet exports and the "
                 "day's HTML dashboard.",
+    metadata=definition_metadata("kpi_daily"),
 )
 def kpi_daily(context: dg.AssetExecutionContext, warehouse: Warehouse):
     settings = load_settings()
@@ -83,7 +87,7 @@ def kpi_daily(context: dg.AssetExecutionContext, warehouse: Warehouse):
         con.execute("BEGIN TRANSACTION")
         rows = marts.build_kpi_daily(con, settings, days)
         con.execute("COMMIT")
-        ensure_bi_views(con)
+        ensure_bi_views(con, settings.car_export_sensitive)
         for day in days:
             exported[f"kpi_daily {day}"] = export_partition(
                 con, settings.export_dir, "kpi_daily", day,
@@ -106,7 +110,7 @@ def kpi_daily(context: dg.AssetExecutionContext, warehouse: Warehouse):
                     "exported_rows": dg.MetadataValue.json(exported),
                     "dashboard": dg.MetadataValue.path(str(dashboards[-1].resolve())),
                     "dashboard_url": dg.MetadataValue.url(dashboards[-1].resolve().as_uri()),
-                    **table_metadata(con, "kpi_daily",
+                    **described_table_metadata(con, "kpi_daily",
                                      "SELECT day, grain, coalesce(queue_name, channel) AS name, queued, answered, "
                                      "service_level, aht_s, fcr_rate FROM kpi_daily ORDER BY day DESC, 2, 3 LIMIT 8")}
     return dg.MaterializeResult(metadata=metadata)

@@ -10,7 +10,8 @@ import dagster as dg
 
 from cc_reporting.delivery.outbox import deliver_written_files, held_metadata
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.metadata import add_partition_metadata, column_schema, markdown_table, rows_per_partition
+from cc_reporting.delivery.column_catalog import definition_metadata, described_schema
+from cc_reporting.metadata import add_partition_metadata, markdown_table, rows_per_partition
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import files as F
 from cc_reporting.models.teleopti import interval_stats as S
@@ -97,7 +98,7 @@ def _run_preview(con, kind: F.FileKind, start, end, sent_table) -> dict:
         f" ORDER BY {kind.order_by} LIMIT 5", [start, end])
     names = [d[0] for d in preview.description]
     once = {"window_preview": dg.MetadataValue.md(markdown_table(names, preview.fetchall())),
-            "dagster/column_schema": column_schema(con, kind.table),
+            "dagster/column_schema": described_schema(con, kind.table),
             "table_rows": con.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]}
     if kind is F.AGENT_PERFORMANCE:
         once["rows_by_source"] = dg.MetadataValue.json(dict(con.execute(
@@ -144,6 +145,7 @@ def _queue_stats_checks(con, start, end, settings):
                           description="queued legs counted = queued legs staged in the window"),
     ],
     description="Teleopti queue statistics: one row per queue and 15-minute interval with a queued leg.",
+    metadata=definition_metadata("teleopti_queue_stats"),
 )
 def teleopti_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     def build(con, start, end, s):
@@ -153,7 +155,8 @@ def teleopti_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse
 
 
 @dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
-          description="Teleopti agent-queue statistics: one row per agent, queue and interval with an answered leg.")
+          description="Teleopti agent-queue statistics: one row per agent, queue and interval with an answered leg.",
+          metadata=definition_metadata("teleopti_agent_queue_stats"))
 def teleopti_agent_queue_stats(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     yield from _materialize(context, warehouse, teleopti_sftp,
                             lambda con, start, end, s: S.build_agent_queue_stats(con, start, end, s.report_timezone),
@@ -161,7 +164,8 @@ def teleopti_agent_queue_stats(context: dg.AssetExecutionContext, warehouse: War
 
 
 @dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr"], **_COMMON,
-          description="The per-interval contact file of the original Teleopti integration (16 columns, RFC 4180).")
+          description="The per-interval contact file of the original Teleopti integration (16 columns, RFC 4180).",
+          metadata=definition_metadata("teleopti_contacts"))
 def teleopti_contacts(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     yield from _materialize(context, warehouse, teleopti_sftp, lambda con, start, end, s: S.build_contacts(con, start, end),
                             F.CONTACTS)
@@ -170,7 +174,8 @@ def teleopti_contacts(context: dg.AssetExecutionContext, warehouse: Warehouse, t
 @dg.asset(partitions_def=thirty_minute_partitions, deps=["stg_agent_report", "stg_ctr", "agent_state_intervals"],
           **_COMMON,
           description="Teleopti agent performance per 15 minutes: from the agent-state timeline where events cover "
-                      "the interval, else the 30-minute report row split in two (column `source` says which).")
+                      "the interval, else the 30-minute report row split in two (column `source` says which).",
+          metadata=definition_metadata("teleopti_agent_performance"))
 def teleopti_agent_performance(context: dg.AssetExecutionContext, warehouse: Warehouse, teleopti_sftp: TeleoptiSftp):
     yield from _materialize(context, warehouse, teleopti_sftp,
                             lambda con, start, end, s: S.build_agent_performance(con, start, end, s.report_timezone),
