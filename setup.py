@@ -5,7 +5,7 @@ setup(
     version="0.1.0",
     description="Amazon Connect contact-center reporting on Dagster and DuckDB: Teleopti WFM feed, CAR/JAR, KPIs, RTA",
     packages=find_packages(exclude=["cc_reporting_tests*"]),
-    package_data={"cc_reporting": ["*.yaml", "**/*.sql", "**/*.html"]},
+    package_data={"cc_reporting": ["*.yaml", "**/*.yaml", "**/*.sql", "**/*.html"]},
     python_requires=">=3.10",
     install_requires=[
         "dagster==1.13.27",

@@ -77,7 +77,8 @@ def table_digests(database: Path) -> dict[str, dict]:
         if table in VOLATILE_TABLES:
             continue
         columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? "
+            "ORDER BY ordinal_position",
             [table]).fetchall() if r[0] not in VOLATILE_COLUMNS]
         select = ", ".join(f'"{c}"::VARCHAR' for c in columns)
         rows = con.execute(f'SELECT {select} FROM "{table}" ORDER BY ALL').fetchall()
