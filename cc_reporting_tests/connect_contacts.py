@@ -24,12 +24,12 @@ from cc_reporting.staging.ctr_table import STG_CTR_DDL
 DAY = "2026-01-05"
 
 
-def at(hms: str) -> datetime:
-    return datetime.fromisoformat(f"{DAY}T{hms}+00:00")
+def at(hms: str, day: str = DAY) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hms}+00:00")
 
 
-def naive(hms: str) -> datetime:
-    return at(hms).replace(tzinfo=None)
+def naive(hms: str, day: str = DAY) -> datetime:
+    return at(hms, day).replace(tzinfo=None)
 
 
 AGENT = dict(agent_id="A1", agent_username="ann", routing_profile_id="R1", routing_profile_name="Sales profile",
@@ -37,10 +37,10 @@ AGENT = dict(agent_id="A1", agent_username="ann", routing_profile_id="R1", routi
 
 
 def contact(contact_id, enqueued, queue_s, connected, disconnected, talk=0, hold=0, holds=0, acw=0,
-            method="INBOUND", next_contact=None):
+            method="INBOUND", next_contact=None, day=DAY):
     row = dict(contact_id=contact_id, initiation_method=method, channel="VOICE", queue_id="Q1", queue_name="Queue 1",
-               enqueue_ts=at(enqueued), queue_duration=queue_s, dequeue_ts=None,
-               agent_connected_ts=at(connected) if connected else None, disconnect_ts=at(disconnected),
+               enqueue_ts=at(enqueued, day), queue_duration=queue_s, dequeue_ts=None,
+               agent_connected_ts=at(connected, day) if connected else None, disconnect_ts=at(disconnected, day),
                next_contact_id=next_contact, instance_id="I1")
     if connected:
         row.update(AGENT, agent_interaction_duration=talk, customer_hold_duration=hold, number_of_holds=holds,
@@ -48,50 +48,47 @@ def contact(contact_id, enqueued, queue_s, connected, disconnected, talk=0, hold
     return row
 
 
-CONTACTS = [
-    contact("sl", "09:00:00", 20, "09:00:20", "09:02:00", talk=100, acw=10),
-    contact("xfer", "09:01:00", 21, "09:01:21", "09:06:00", talk=200, hold=60, holds=2, acw=30, next_contact="xfer2"),
-    contact("abandon", "09:03:00", 15, None, "09:03:15"),
-    contact("cb_request", "09:04:00", 30, None, "09:04:30", next_contact="cb"),
-    contact("cb", "09:05:00", 300, "09:10:00", "09:11:00", talk=60, method="CALLBACK"),
-    contact("cb_unanswered", "09:07:00", 300, None, "09:12:00", method="CALLBACK"),
-    contact("hold_end", "09:06:00", 5, "09:06:05", "09:07:15", talk=30, hold=40, holds=1),
-    contact("across", "09:14:50", 20, "09:15:10", "09:17:00", talk=100, acw=20),
-    contact("late", "09:29:30", 20, "09:29:50", "09:31:00", talk=50, acw=20),
-]
+def contacts(day: str = DAY) -> list[dict]:
+    return [
+        contact("sl", "09:00:00", 20, "09:00:20", "09:02:00", talk=100, acw=10, day=day),
+        contact("xfer", "09:01:00", 21, "09:01:21", "09:06:00", talk=200, hold=60, holds=2, acw=30,
+                next_contact="xfer2", day=day),
+        contact("abandon", "09:03:00", 15, None, "09:03:15", day=day),
+        contact("cb_request", "09:04:00", 30, None, "09:04:30", next_contact="cb", day=day),
+        contact("cb", "09:05:00", 300, "09:10:00", "09:11:00", talk=60, method="CALLBACK", day=day),
+        contact("cb_unanswered", "09:07:00", 300, None, "09:12:00", method="CALLBACK", day=day),
+        contact("hold_end", "09:06:00", 5, "09:06:05", "09:07:15", talk=30, hold=40, holds=1, day=day),
+        contact("across", "09:14:50", 20, "09:15:10", "09:17:00", talk=100, acw=20, day=day),
+        contact("late", "09:29:30", 20, "09:29:50", "09:31:00", talk=50, acw=20, day=day),
+    ]
 
 
-def create_stg_ctr(con, contacts=CONTACTS) -> None:
+def create_stg_ctr(con, day: str = DAY) -> None:
     con.execute(STG_CTR_DDL)
-    for row in contacts:
+    for row in contacts(day):
         row = {**row, "last_update_ts": row["disconnect_ts"], "record_hash": row["contact_id"],
-               "source_key": "hand-built", "ingested_at": at("12:00:00")}
+               "source_key": "hand-built", "ingested_at": at("12:00:00", day)}
         cols = ", ".join(row)
         con.execute(f"INSERT INTO stg_ctr ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
 
 
-def _event(n: int, ts: str, states: list[str], ids: list[str]) -> dict:
-    return dict(event_id=f"e{n}", event_type="STATE_CHANGE", event_ts=f"{DAY}T{ts}Z", agent_arn="arn:agent/A1",
+def _event(n: int, ts: str, states: list[str], ids: list[str], day: str) -> dict:
+    return dict(event_id=f"e{n}", event_type="STATE_CHANGE", event_ts=f"{day}T{ts}Z", agent_arn="arn:agent/A1",
                 agent_id="A1", username="ann", status_name="Available", status_type="ROUTABLE",
                 contact_states=states, contact_ids=ids, routing_profile_id="R1", inbound_queue_ids=["Q1"],
                 shard_id="s0", sequence_number=f"{n:09d}")
 
 
 # The xfer contact goes on hold and back before it ends; hold_end ends while on hold.
-AGENT_EVENTS = [
-    _event(1, "09:01:21", ["CONNECTED"], ["xfer"]),
-    _event(2, "09:02:00", ["CONNECTED_ONHOLD"], ["xfer"]),
-    _event(3, "09:03:00", ["CONNECTED"], ["xfer"]),
-    _event(4, "09:06:00", ["ENDED"], ["xfer"]),
-    _event(5, "09:06:05", ["CONNECTED"], ["hold_end"]),
-    _event(6, "09:06:35", ["CONNECTED_ONHOLD"], ["hold_end"]),
-    _event(7, "09:07:15", ["ENDED"], ["hold_end"]),
-    _event(8, "09:07:20", [], []),
-]
+AGENT_TIMELINE = [("09:01:21", ["CONNECTED"], ["xfer"]), ("09:02:00", ["CONNECTED_ONHOLD"], ["xfer"]),
+                  ("09:03:00", ["CONNECTED"], ["xfer"]), ("09:06:00", ["ENDED"], ["xfer"]),
+                  ("09:06:05", ["CONNECTED"], ["hold_end"]), ("09:06:35", ["CONNECTED_ONHOLD"], ["hold_end"]),
+                  ("09:07:15", ["ENDED"], ["hold_end"]), ("09:07:20", [], [])]
 
 
-def write_agent_events(rta_dir) -> None:
-    write_state_log(AGENT_EVENTS, rta_dir, name="hand-built")
+def write_agent_events(rta_dir, day: str = DAY) -> None:
+    events = [_event(n, ts, states, ids, day) for n, (ts, states, ids) in enumerate(AGENT_TIMELINE, start=1)]
+    write_state_log(events, rta_dir, name="hand-built")
 
 
 def create_agent_state(con, rows) -> None:
