@@ -48,6 +48,7 @@ def test_queue_metrics_of_the_0900_interval_by_disconnect_time(built):
                             AVG_HOLD_TIME_ALL_CONTACTS=100 / 4, AVG_AFTER_CONTACT_WORK_TIME=40 / 4,
                             AVG_INTERACTION_TIME=390 / 4, AVG_INTERACTION_AND_HOLD_TIME=490 / 4)
     assert r["service_level"] == pytest.approx(100 * 3 / 7)
+    assert r["abandonment_rate"] == pytest.approx(100 * 1 / 7)
     assert r["threshold_s"] == 20 and r["group_name"] == "Queue 1"
 
 
@@ -134,3 +135,24 @@ def test_every_catalog_metric_has_a_column_unit_groupings_and_source():
             "CONTACTS_HOLD_ABANDONS", "SERVICE_LEVEL", "AVG_HANDLE_TIME", "AVG_QUEUE_ANSWER_TIME", "AVG_ABANDON_TIME",
             "AVG_HOLD_TIME", "AVG_AFTER_CONTACT_WORK_TIME", "AVG_INTERACTION_TIME", "AGENT_OCCUPANCY",
             "SUM_IDLE_TIME_AGENT", "SUM_ONLINE_TIME_AGENT"} <= set(BY_NAME)
+
+
+def test_every_v2_name_is_a_metric_of_the_get_metric_data_v2_reference():
+    """The names are the API's: botocore ships the GetMetricDataV2 reference, which lists every metric by name."""
+    import re
+
+    import botocore.session
+
+    operation = botocore.session.get_session().get_service_model("connect").operation_model("GetMetricDataV2")
+    listed = set(re.findall(r"<dt>([A-Z_]+)</dt>", operation.input_shape.members["Metrics"].documentation))
+    assert {m.name for m in CATALOG if m.in_v2} <= listed
+    assert "CALLBACK_CONTACTS_HANDLED" not in listed and not BY_NAME["CALLBACK_CONTACTS_HANDLED"].in_v2
+
+
+def test_the_readme_catalog_lists_every_metric_under_its_column():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Numbers that match the Connect console", 1)[1].split("\n## ", 1)[0]
+    for metric in CATALOG:
+        assert f"| `{metric.name}` | `{metric.column}` |" in section, metric.name

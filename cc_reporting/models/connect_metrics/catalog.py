@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 ADMIN_GUIDE = "https://docs.aws.amazon.com/connect/latest/adminguide/historical-metrics-definitions.html"
 API_REFERENCE = "https://docs.aws.amazon.com/connect/latest/APIReference/API_GetMetricDataV2.html"
+V1_API_REFERENCE = "https://docs.aws.amazon.com/connect/latest/APIReference/API_GetMetricData.html"
 
 QUEUE, AGENT, ROUTING_PROFILE = "QUEUE", "AGENT", "ROUTING_PROFILE"
 HIERARCHY = tuple(f"AGENT_HIERARCHY_LEVEL_{n}" for n in ("ONE", "TWO", "THREE", "FOUR", "FIVE"))
@@ -49,6 +50,7 @@ class ConnectMetric:
     definition: str
     source: str = ADMIN_GUIDE
     threshold: bool = False    # takes the service-level threshold (Comparison LTE, `CC_SLA_SECONDS`)
+    in_v2: bool = True         # a GetMetricDataV2 metric name (else the older GetMetricData's)
 
     @property
     def column(self) -> str:
@@ -78,10 +80,16 @@ CATALOG: tuple[ConnectMetric, ...] = (
                   AGENT_CONNECTED, _count("is_handled"),
                   "CONTACTS_HANDLED counted in the interval the agent was connected."),
     ConnectMetric("CALLBACK_CONTACTS_HANDLED", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT,
-                  _count("is_handled AND initiation_method = 'CALLBACK'"), "Queued callbacks connected to an agent."),
+                  _count("is_handled AND initiation_method = 'CALLBACK'"),
+                  "Queued callbacks connected to an agent. A GetMetricData (v1) name: V2 asks CONTACTS_HANDLED "
+                  "with the metric filter INITIATION_METHOD = CALLBACK, which the reconciliation does not request.",
+                  source=V1_API_REFERENCE, in_v2=False),
     ConnectMetric("CONTACTS_ABANDONED", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT, _count("is_abandoned"),
                   "Queued contacts that ended before reaching an agent, neither transferred out of the queue nor a "
                   "callback."),
+    ConnectMetric("ABANDONMENT_RATE", "PERCENT", "AVG", CONTACT_GROUPINGS, DISCONNECT,
+                  _percent(_count("is_abandoned"), _count("is_queued")),
+                  "CONTACTS_ABANDONED as a percent of CONTACTS_QUEUED."),
     ConnectMetric("CONTACTS_TRANSFERRED_OUT", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT,
                   _count("(is_handled AND left_queue_by_transfer) OR (is_queued AND NOT is_handled "
                          "AND left_queue_by_transfer)"),

@@ -18,7 +18,7 @@ MAX_FILTER_VALUES = 100
 METRICS_PER_REQUEST = 10
 PAGE_SIZE = 100
 
-QUEUE_METRICS = [m for m in CATALOG if QUEUE in m.groupings]
+QUEUE_METRICS = [m for m in CATALOG if QUEUE in m.groupings and m.in_v2]
 
 
 def reconcilable_window(start: datetime, end: datetime, now: datetime) -> tuple[datetime, datetime] | None:
