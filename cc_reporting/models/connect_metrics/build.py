@@ -70,11 +70,12 @@ def _hold_disconnects(con, rta_dir: str | None, start: datetime, end: datetime) 
 
 
 def _rows_sql() -> str:
-    """Each contact record once per attribution whose timestamp lies in [$1, $2), with the metric flags."""
+    """Each contact record once per attribution whose timestamp lies in [$1, $2), with the metric flags. A table,
+    not a view: the three attributions read it three times (a 15-minute build 0.39 -> 0.28 s at 500 agents)."""
     names = list(ATTRIBUTION_COLUMN)
     stamps = ", ".join(ATTRIBUTION_COLUMN.values())
     return f"""
-        CREATE OR REPLACE TEMP VIEW connect_metric_rows AS
+        CREATE OR REPLACE TEMP TABLE connect_metric_rows AS
         SELECT a.attribution, a.ts AS a_ts, timezone('UTC', time_bucket(INTERVAL 15 MINUTE, a.ts)) AS interval_start, c.*
         FROM (
             SELECT s.*, {rules.IS_QUEUED} AS is_queued, {rules.IS_ANSWERED} AS is_handled,
