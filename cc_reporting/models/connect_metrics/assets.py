@@ -8,7 +8,6 @@ import dagster as dg
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.models.connect_metrics import build, connect_api, reconciliation
 from cc_reporting.partitions import daily_partitions, fifteen_minute_partitions
-from cc_reporting.resources.aws import connect_client
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.schema import ensure_staging_tables
@@ -71,8 +70,8 @@ def connect_reconciliation(context: dg.AssetExecutionContext, warehouse: Warehou
         queues = [r[0] for r in con.execute(
             f"SELECT DISTINCT group_id FROM {build.TABLE} WHERE dimension = 'QUEUE' AND interval_start >= ? "
             "AND interval_start < ?", [start.replace(tzinfo=None), end.replace(tzinfo=None)]).fetchall()]
-    pages = (connect_api.request_pages(connect_client(region, settings.connect_endpoint_url), arn, start, end,
-                                       queues, settings.sla_seconds) if queues else [])
+    pages = (connect_api.request_pages(arn, region, settings.connect_endpoint_url, start, end, queues,
+                                       settings.sla_seconds) if queues else [])
     values = connect_api.connect_values(pages)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")

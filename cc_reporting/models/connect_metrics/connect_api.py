@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cc_reporting.models.connect_metrics.catalog import CATALOG, QUEUE
+from cc_reporting.resources.aws import connect_client
 
 MAX_WINDOW = timedelta(days=1)          # well inside "< 3 days" for FIFTEEN_MIN; a day is our partition
 HISTORY = timedelta(days=90)            # "historical metrics are available for 3 months"
@@ -42,10 +43,11 @@ def _metric_spec(metric, sla_seconds: int) -> dict:
     return spec
 
 
-def request_pages(client, instance_arn: str, start: datetime, end: datetime, queue_ids: list[str],
-                  sla_seconds: int) -> list[dict]:
+def request_pages(instance_arn: str, region: str, endpoint_url: str | None, start: datetime, end: datetime,
+                  queue_ids: list[str], sla_seconds: int) -> list[dict]:
     """Every response page for the window, queues and queue metrics (windows, queues and metrics split to the
     API's limits)."""
+    client = connect_client(region, endpoint_url)
     pages = []
     t = start
     while t < end:
