@@ -121,3 +121,32 @@ def test_the_window_is_clamped_to_what_the_api_serves():
     assert connect_api.reconcilable_window(now - timedelta(hours=3), now, now) == (
         now - timedelta(hours=3), datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc))
     assert connect_api.reconcilable_window(now - timedelta(days=200), now - timedelta(days=199), now) is None
+
+
+def test_the_reconciliation_is_off_by_default():
+    """Its own schedule is created stopped, and no schedule that runs by default selects it."""
+    from cc_reporting.definitions import defs
+    from cc_reporting.models.connect_metrics import (
+        connect_metric_assets, connect_metric_jobs, connect_metric_schedules)
+
+    merged = dg.Definitions.merge(defs, dg.Definitions(assets=connect_metric_assets, jobs=connect_metric_jobs,
+                                                       schedules=connect_metric_schedules))
+    repository = merged.get_repository_def()
+    [own] = connect_metric_schedules
+    assert repository.get_schedule_def(own.name).default_status == dg.DefaultScheduleStatus.STOPPED
+    running = [s for s in repository.schedule_defs if s.default_status == dg.DefaultScheduleStatus.RUNNING]
+    assert running and all(connect_reconciliation.key not in
+                           repository.get_job(s.job_name).asset_layer.selected_asset_keys for s in running)
+
+
+def test_the_connect_metrics_asset_builds_its_interval(warehouse):
+    from cc_reporting.models.connect_metrics import connect_metrics
+
+    with warehouse.connect() as con:
+        create_stg_ctr(con, DAY)
+    result = dg.materialize([connect_metrics], partition_key=f"{DAY}-09:00", resources={"warehouse": warehouse})
+    assert result.success
+    with warehouse.connect() as con:
+        queued = con.execute("SELECT contacts_queued, contacts_hold_abandons FROM connect_metrics_queue_15min "
+                             "WHERE group_id = 'Q1'").fetchall()
+    assert queued == [(7, 1)]
