@@ -10,7 +10,7 @@ Queue Q1, agent A1 (routing profile R1, hierarchy North / Team 1). SLA threshold
 | cb_request | asks for a callback: leaves the queue for the callback leg | 09:04:00 | 30 | – | 09:04:30 |
 | cb | the callback leg (InitiationMethod CALLBACK), answered | 09:05:00 | 300 | 09:10:00 | 09:11:00 |
 | cb_unanswered | a callback leg that never reached an agent | 09:07:00 | 300 | – | 09:12:00 |
-| hold_end | disconnected while on hold (agent events) | 09:06:00 | 5 | 09:06:05 | 09:07:15 |
+| hold_end | the customer hung up while on hold (agent events) | 09:06:00 | 5 | 09:06:05 | 09:07:15 |
 | across | queued in 09:00, answered and ended in 09:15 | 09:14:50 | 20 | 09:15:10 | 09:17:00 |
 | late | queued and answered in 09:15, ended in 09:30 | 09:29:30 | 20 | 09:29:50 | 09:31:00 |
 """
@@ -37,11 +37,11 @@ AGENT = dict(agent_id="A1", agent_username="ann", routing_profile_id="R1", routi
 
 
 def contact(contact_id, enqueued, queue_s, connected, disconnected, talk=0, hold=0, holds=0, acw=0,
-            method="INBOUND", next_contact=None, day=DAY):
+            method="INBOUND", next_contact=None, reason=None, day=DAY):
     row = dict(contact_id=contact_id, initiation_method=method, channel="VOICE", queue_id="Q1", queue_name="Queue 1",
                enqueue_ts=at(enqueued, day), queue_duration=queue_s, dequeue_ts=None,
                agent_connected_ts=at(connected, day) if connected else None, disconnect_ts=at(disconnected, day),
-               next_contact_id=next_contact, instance_id="I1")
+               next_contact_id=next_contact, disconnect_reason=reason, instance_id="I1")
     if connected:
         row.update(AGENT, agent_interaction_duration=talk, customer_hold_duration=hold, number_of_holds=holds,
                    acw_duration=acw)
@@ -57,7 +57,8 @@ def contacts(day: str = DAY) -> list[dict]:
         contact("cb_request", "09:04:00", 30, None, "09:04:30", next_contact="cb", day=day),
         contact("cb", "09:05:00", 300, "09:10:00", "09:11:00", talk=60, method="CALLBACK", day=day),
         contact("cb_unanswered", "09:07:00", 300, None, "09:12:00", method="CALLBACK", day=day),
-        contact("hold_end", "09:06:00", 5, "09:06:05", "09:07:15", talk=30, hold=40, holds=1, day=day),
+        contact("hold_end", "09:06:00", 5, "09:06:05", "09:07:15", talk=30, hold=40, holds=1,
+                reason="CUSTOMER_DISCONNECT", day=day),
         contact("across", "09:14:50", 20, "09:15:10", "09:17:00", talk=100, acw=20, day=day),
         contact("late", "09:29:30", 20, "09:29:50", "09:31:00", talk=50, acw=20, day=day),
     ]

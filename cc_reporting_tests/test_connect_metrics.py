@@ -34,10 +34,12 @@ def test_queue_metrics_of_the_0900_interval_by_disconnect_time(built):
     counts = {name: r[name.lower()] for name in [
         "CONTACTS_QUEUED", "CONTACTS_HANDLED", "CALLBACK_CONTACTS_HANDLED", "CONTACTS_ABANDONED",
         "CONTACTS_TRANSFERRED_OUT", "CONTACTS_TRANSFERRED_OUT_BY_AGENT", "CONTACTS_TRANSFERRED_OUT_FROM_QUEUE",
-        "CONTACTS_PUT_ON_HOLD", "CONTACTS_HOLD_ABANDONS", "SUM_CONTACTS_ANSWERED_IN_X", "SUM_CONTACTS_ABANDONED_IN_X"]}
+        "CONTACTS_PUT_ON_HOLD", "CONTACTS_HOLD_ABANDONS", "CONTACTS_ON_HOLD_CUSTOMER_DISCONNECT",
+        "CONTACTS_ON_HOLD_AGENT_DISCONNECT", "SUM_CONTACTS_ANSWERED_IN_X", "SUM_CONTACTS_ABANDONED_IN_X"]}
     assert counts == dict(CONTACTS_QUEUED=7, CONTACTS_HANDLED=4, CALLBACK_CONTACTS_HANDLED=1, CONTACTS_ABANDONED=1,
                           CONTACTS_TRANSFERRED_OUT=2, CONTACTS_TRANSFERRED_OUT_BY_AGENT=1,
                           CONTACTS_TRANSFERRED_OUT_FROM_QUEUE=1, CONTACTS_PUT_ON_HOLD=2, CONTACTS_HOLD_ABANDONS=1,
+                          CONTACTS_ON_HOLD_CUSTOMER_DISCONNECT=1, CONTACTS_ON_HOLD_AGENT_DISCONNECT=0,
                           SUM_CONTACTS_ANSWERED_IN_X=2, SUM_CONTACTS_ABANDONED_IN_X=1)
     averages = {name: r[name.lower()] for name in [
         "AVG_HANDLE_TIME", "AVG_QUEUE_ANSWER_TIME", "AVG_ABANDON_TIME", "MAX_QUEUED_TIME", "AVG_HOLD_TIME",
@@ -87,7 +89,8 @@ def test_hold_abandons_are_unknown_without_agent_events(con, tmp_path):
     B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "no-rta"))
     con.execute("COMMIT")
     r = row(con, "09:00:00")
-    assert r["contacts_hold_abandons"] is None and r["contacts_put_on_hold"] == 2
+    assert r["contacts_hold_abandons"] is None and r["contacts_on_hold_customer_disconnect"] is None
+    assert r["contacts_put_on_hold"] == 2
 
 
 def test_agent_grouping_has_only_the_metrics_connect_offers_per_agent(built):

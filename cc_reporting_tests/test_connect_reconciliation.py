@@ -139,14 +139,14 @@ def test_the_reconciliation_is_off_by_default():
                            repository.get_job(s.job_name).asset_layer.selected_asset_keys for s in running)
 
 
-def test_the_connect_metrics_asset_builds_its_interval(warehouse):
+def test_the_connect_metrics_asset_builds_its_day(warehouse):
     from cc_reporting.models.connect_metrics import connect_metrics
 
     with warehouse.connect() as con:
         create_stg_ctr(con, DAY)
-    result = dg.materialize([connect_metrics], partition_key=f"{DAY}-09:00", resources={"warehouse": warehouse})
+    result = dg.materialize([connect_metrics], partition_key=DAY, resources={"warehouse": warehouse})
     assert result.success
     with warehouse.connect() as con:
-        queued = con.execute("SELECT contacts_queued, contacts_hold_abandons FROM connect_metrics_queue_15min "
-                             "WHERE group_id = 'Q1'").fetchall()
-    assert queued == [(7, 1)]
+        queued = con.execute("SELECT strftime(interval_start, '%H:%M'), contacts_queued, contacts_hold_abandons "
+                             "FROM connect_metrics_queue_15min WHERE group_id = 'Q1' ORDER BY 1").fetchall()
+    assert queued == [("09:00", 7, 1), ("09:15", 1, 0), ("09:30", 1, 0)]

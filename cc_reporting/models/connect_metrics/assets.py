@@ -1,5 +1,8 @@
-"""The Connect-named metrics (`connect_metrics`, per 15-minute interval) and their reconciliation with Connect's
-own `GetMetricDataV2` (`connect_reconciliation`, per day, off unless started: its schedule is stopped)."""
+"""The Connect-named metrics (`connect_metrics`, the 15-minute intervals of a day) and their reconciliation with
+Connect's own `GetMetricDataV2` (`connect_reconciliation`, per day, off unless started: its schedule is stopped).
+
+Both are daily: Connect counts a contact when it disconnects, and a contact record lands only after its after-contact
+work, so an interval's numbers settle well after the interval; a day's build costs what six 15-minute builds do."""
 
 from datetime import datetime, timezone
 
@@ -7,7 +10,7 @@ import dagster as dg
 
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.models.connect_metrics import build, connect_api, reconciliation
-from cc_reporting.partitions import daily_partitions, fifteen_minute_partitions
+from cc_reporting.partitions import daily_partitions
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.schema import ensure_staging_tables
@@ -25,9 +28,9 @@ def _build(con, settings, start, end) -> int:
     return rows
 
 
-@dg.asset(partitions_def=fifteen_minute_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
+@dg.asset(partitions_def=daily_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
           description="Amazon Connect's historical metrics under Connect's names per 15-minute UTC interval and "
-                      "queue, agent, routing profile and hierarchy level (docs/connect-metrics.md).")
+                      "queue, agent, routing profile and hierarchy level, for a day (docs/connect-metrics.md).")
 def connect_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse):
     window = context.partition_time_window
     settings = load_settings()

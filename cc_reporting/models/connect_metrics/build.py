@@ -29,6 +29,7 @@ KEY_COLUMNS = {"interval_start": "TIMESTAMP", "dimension": "VARCHAR", "group_id"
 # A hold that ends the contact is seen in the agent events as CONNECTED_ONHOLD followed by ENDED; the hold itself
 # may have started this long before the window.
 HOLD_LOOKBACK = timedelta(hours=1)
+HOLD_COLUMNS = {"contacts_hold_abandons", "contacts_on_hold_customer_disconnect", "contacts_on_hold_agent_disconnect"}
 
 
 def ensure_tables(con) -> None:
@@ -112,8 +113,9 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
     for attribution in ATTRIBUTION_COLUMN:
         metrics = {m.column: m.sql.replace("{sl}", str(int(sla_seconds)))
                    for m in CONTACT_METRICS if m.attributed_by == attribution}
-        if not hold_known and "contacts_hold_abandons" in metrics:
-            metrics["contacts_hold_abandons"] = "CAST(NULL AS BIGINT)"
+        unknown = set() if hold_known else HOLD_COLUMNS & set(metrics)
+        for column in unknown:
+            metrics[column] = "CAST(NULL AS BIGINT)"
         source = f"(SELECT * FROM connect_metric_rows WHERE attribution = '{attribution}')"
         parts.append((metrics, _grouped(source, list(ALL_GROUPINGS), metrics, _CONTACT_NAMES, "a_ts")))
     agent_metrics = {m.column: m.sql for m in AGENT_ACTIVITY_METRICS}
@@ -128,7 +130,7 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
     outer = []
     for m in CATALOG:
         value = f"coalesce(max({m.column}), 0)" if m.unit == "COUNT" else f"max({m.column})"
-        if not hold_known and m.name == "CONTACTS_HOLD_ABANDONS":
+        if not hold_known and m.column in HOLD_COLUMNS:
             value = "NULL"
         listed = ", ".join(f"'{g}'" for g in m.groupings)
         outer.append(f"CASE WHEN dimension IN ({listed}) THEN {value} END AS {m.column}")

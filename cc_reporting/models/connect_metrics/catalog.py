@@ -107,6 +107,12 @@ CATALOG: tuple[ConnectMetric, ...] = (
     ConnectMetric("CONTACTS_HOLD_ABANDONS", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT,
                   _count("hold_disconnect"),
                   "Contacts disconnected while on hold (UI name: Contacts hold disconnect); from agent events."),
+    ConnectMetric("CONTACTS_ON_HOLD_CUSTOMER_DISCONNECT", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT,
+                  _count("hold_disconnect AND disconnect_reason = 'CUSTOMER_DISCONNECT'"),
+                  "Contacts the customer disconnected while on hold."),
+    ConnectMetric("CONTACTS_ON_HOLD_AGENT_DISCONNECT", "COUNT", "SUM", CONTACT_GROUPINGS, DISCONNECT,
+                  _count("hold_disconnect AND disconnect_reason = 'AGENT_DISCONNECT'"),
+                  "Contacts the agent disconnected while the customer was on hold."),
     ConnectMetric("SERVICE_LEVEL", "PERCENT", "AVG", QUEUE_AND_PROFILE, DISCONNECT,
                   _percent(_count("is_queued AND queue_duration <= {sl}"), _count("is_queued")),
                   "Percent of queued contacts that left the queue (answered, abandoned, transferred or callback) "

@@ -2,7 +2,7 @@
 
 `status` says how they compare at the tolerance of the run (`CC_RECONCILE_TOLERANCE_PCT`, percent of Connect's
 value): `match`, `beyond_tolerance`, `only_ours` / `only_connect` (an average one side has and the other has not;
-a count missing on one side is 0 there), or `unknown` (contacts hold disconnect without agent events on our side).
+a count missing on one side is 0 there), or `unknown` (the hold-disconnect metrics without agent events on our side).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 
-from cc_reporting.models.connect_metrics.build import TABLE
+from cc_reporting.models.connect_metrics.build import HOLD_COLUMNS, TABLE
 from cc_reporting.models.connect_metrics.connect_api import QUEUE_METRICS
 from cc_reporting.resources.warehouse import arrow_view
 
@@ -40,6 +40,7 @@ def write_reconciliation(con, start: datetime, end: datetime, connect_rows: list
                       "connect": pa.array([r[3] for r in connect_rows], pa.float64())})
     counts = ", ".join(f"'{m.name}'" for m in QUEUE_METRICS if m.unit == "COUNT")
     wanted = ", ".join(f"'{m.name}'" for m in QUEUE_METRICS)
+    hold = ", ".join(f"'{m.name}'" for m in QUEUE_METRICS if m.column in HOLD_COLUMNS)
     con.execute(f"DELETE FROM {RECONCILIATION} WHERE interval_start >= $start AND interval_start < $end", naive)
     with arrow_view(con, "_connect_values", arrow):
         con.execute(f"""
@@ -56,7 +57,7 @@ def write_reconciliation(con, start: datetime, end: datetime, connect_rows: list
                 SELECT interval_start, queue_id, metric,
                        CASE WHEN metric IN ({counts}) AND NOT ours_row THEN 0 ELSE ours END AS ours,
                        CASE WHEN metric IN ({counts}) THEN coalesce(connect, 0) ELSE connect END AS connect,
-                       metric = 'CONTACTS_HOLD_ABANDONS' AND ours_row AND ours IS NULL AS unknown
+                       metric IN ({hold}) AND ours_row AND ours IS NULL AS unknown
                 FROM joined)
             SELECT interval_start, queue_id, metric, ours, connect, ours - connect AS difference,
                    100.0 * abs(ours - connect) / nullif(abs(connect), 0) AS difference_pct,
