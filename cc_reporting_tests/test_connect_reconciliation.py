@@ -53,6 +53,11 @@ def _reconcile(warehouse, monkeypatch, values, tolerance="1.0", **server_options
     monkeypatch.setenv("CC_RECONCILE_TOLERANCE_PCT", tolerance)
     with warehouse.connect() as con:
         create_stg_ctr(con, DAY)
+        # a direct transfer to an agent's own queue: ours, but not a queue Connect is asked about
+        con.execute("""INSERT INTO stg_ctr (contact_id, queue_id, is_agent_queue, enqueue_ts, disconnect_ts,
+                           last_update_ts, record_hash, source_key, ingested_at)
+                       VALUES ('direct', 'agentq-A1', true, $t, $t, $t, 'direct', 'hand-built', $t)""",
+                    {"t": at("09:20:00", DAY)})
     with ConnectMetricsServer(values, **server_options) as server:
         monkeypatch.setenv("CC_CONNECT_ENDPOINT_URL", server.url)
         result = dg.materialize([connect_reconciliation], partition_key=DAY, resources={"warehouse": warehouse})
@@ -80,6 +85,10 @@ def test_pages_throttling_and_the_request_connect_expects(warehouse, monkeypatch
     assert thresholds["SERVICE_LEVEL"] == [{"Comparison": "LTE", "ThresholdValue": 20.0}]
     assert rows[("09:00", "CONTACTS_QUEUED")] == (7.0, 7.0, 0.0, "match")
     assert rows[("09:30", "CONTACTS_QUEUED")] == (1.0, 1.0, 0.0, "match")
+    with warehouse.connect() as con:
+        assert con.execute("SELECT DISTINCT queue_id FROM connect_reconciliation").fetchall() == [("Q1",)]
+        assert con.execute("SELECT contacts_queued FROM connect_metrics_queue_15min "
+                           "WHERE group_id = 'agentq-A1'").fetchall() == [(1,)]
 
 
 def test_the_check_warns_beyond_tolerance(warehouse, monkeypatch, ours):

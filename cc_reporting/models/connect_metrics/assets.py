@@ -70,15 +70,18 @@ def connect_reconciliation(context: dg.AssetExecutionContext, warehouse: Warehou
     # Our side is rebuilt first, so contacts that arrived late are in; the warehouse is not held during the calls.
     with warehouse.connect() as con:
         _build(con, settings, start, end)
+        # Agents' own queues (direct transfers) are left out: the console reports standard queues.
         queues = [r[0] for r in con.execute(
-            f"SELECT DISTINCT group_id FROM {build.TABLE} WHERE dimension = 'QUEUE' AND interval_start >= ? "
-            "AND interval_start < ?", [start.replace(tzinfo=None), end.replace(tzinfo=None)]).fetchall()]
+            f"""SELECT DISTINCT group_id FROM {build.TABLE} WHERE dimension = 'QUEUE' AND interval_start >= ?
+                AND interval_start < ? AND group_id NOT IN (SELECT queue_id FROM stg_ctr
+                                                             WHERE is_agent_queue AND queue_id IS NOT NULL)
+                ORDER BY 1""", [start.replace(tzinfo=None), end.replace(tzinfo=None)]).fetchall()]
     pages = (connect_api.request_pages(arn, region, settings.connect_endpoint_url, start, end, queues,
                                        settings.sla_seconds) if queues else [])
     values = connect_api.connect_values(pages)
     with warehouse.connect() as con:
         con.execute("BEGIN TRANSACTION")
-        rows = reconciliation.write_reconciliation(con, start, end, values, settings.reconcile_tolerance_pct)
+        rows = reconciliation.write_reconciliation(con, start, end, queues, values, settings.reconcile_tolerance_pct)
         con.execute("COMMIT")
         off = reconciliation.out_of_line(con, start, end)
         unknown = con.execute(f"SELECT count(*) FROM {reconciliation.RECONCILIATION} WHERE status = 'unknown' "

@@ -92,7 +92,8 @@ def _rows_sql() -> str:
 
 
 def _grouped(source: str, groupings: list[str], metrics: dict[str, str], names: dict[str, str], at: str) -> str:
-    """Aggregates of `source` by interval and each grouping (GROUPING SETS), with the grouping's key and name."""
+    """Aggregates of `source` by interval and each grouping (GROUPING SETS), with the grouping's key and its latest
+    name (the latest by `at`, not the greatest: the project's rule for names)."""
     keys = {g: GROUP_COLUMN[g] for g in groupings}
     which = " ".join(f"WHEN grouping({col}) = 0 THEN '{g}'" for g, col in keys.items())
     key = " ".join(f"WHEN grouping({col}) = 0 THEN {col}" for col in keys.values())
@@ -101,7 +102,7 @@ def _grouped(source: str, groupings: list[str], metrics: dict[str, str], names: 
     selected = ", ".join(f"{sql} AS {column}" for column, sql in metrics.items())
     return f"""
         SELECT interval_start, CASE {which} END AS dimension, CASE {key} END AS group_id,
-               CASE {name} END AS group_name, {selected}
+               CASE {name} END AS group_name, max({at}) AS name_at, {selected}
         FROM {source} GROUP BY GROUPING SETS ({sets})"""
 
 
@@ -126,7 +127,7 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
     unions = []
     for metrics, sql in parts:
         cols = ", ".join(f"{m.column}" if m.column in metrics else f"NULL AS {m.column}" for m in CATALOG)
-        unions.append(f"SELECT interval_start, dimension, group_id, group_name, {cols} FROM ({sql})")
+        unions.append(f"SELECT interval_start, dimension, group_id, group_name, name_at, {cols} FROM ({sql})")
     outer = []
     for m in CATALOG:
         value = f"coalesce(max({m.column}), 0)" if m.unit == "COUNT" else f"max({m.column})"
@@ -135,7 +136,8 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
         listed = ", ".join(f"'{g}'" for g in m.groupings)
         outer.append(f"CASE WHEN dimension IN ({listed}) THEN {value} END AS {m.column}")
     return f"""
-        SELECT interval_start, dimension, group_id, max(group_name) AS group_name, {int(sla_seconds)} AS threshold_s,
+        SELECT interval_start, dimension, group_id, arg_max(group_name, name_at) AS group_name,
+               {int(sla_seconds)} AS threshold_s,
                {', '.join(outer)}
         FROM ({' UNION ALL '.join(unions)})
         WHERE group_id IS NOT NULL

@@ -74,6 +74,7 @@ def connect_values(pages: list[dict]) -> list[tuple[datetime, str, str, float | 
     for page in pages:
         for result in page.get("MetricResults", []):
             queue = (result.get("Dimensions") or {}).get("QUEUE")
+            queue = queue.rsplit("/", 1)[-1] if queue else None    # an id, or an ARN ending in it
             interval = (result.get("MetricInterval") or {}).get("StartTime")
             if queue is None or interval is None:
                 continue

@@ -25,12 +25,15 @@ OUT_OF_LINE = ("beyond_tolerance", "only_ours", "only_connect")
 def _ours_sql() -> str:
     return " UNION ALL ".join(
         f"SELECT interval_start, group_id AS queue_id, '{m.name}' AS metric, CAST({m.column} AS DOUBLE) AS ours "
-        f"FROM {TABLE} WHERE dimension = 'QUEUE' AND interval_start >= $start AND interval_start < $end"
+        f"FROM {TABLE} WHERE dimension = 'QUEUE' AND interval_start >= $start AND interval_start < $end "
+        f"AND list_contains($queues, group_id)"
         for m in QUEUE_METRICS)
 
 
-def write_reconciliation(con, start: datetime, end: datetime, connect_rows: list, tolerance_pct: float) -> int:
-    """Replace [start, end) of `connect_reconciliation` inside the caller's transaction; returns its rows."""
+def write_reconciliation(con, start: datetime, end: datetime, queues: list[str], connect_rows: list,
+                         tolerance_pct: float) -> int:
+    """Replace [start, end) of `connect_reconciliation` inside the caller's transaction with the comparison of the
+    `queues` Connect was asked about; returns its rows."""
     con.execute(DDL)
     naive = {"start": start.astimezone(timezone.utc).replace(tzinfo=None),
              "end": end.astimezone(timezone.utc).replace(tzinfo=None)}
@@ -50,7 +53,7 @@ def write_reconciliation(con, start: datetime, end: datetime, connect_rows: list
                        coalesce(o.queue_id, c.queue_id) AS queue_id, coalesce(o.metric, c.metric) AS metric,
                        o.metric IS NOT NULL AS ours_row, o.ours, c.connect
                 FROM ({_ours_sql()}) o
-                FULL JOIN (SELECT * FROM _connect_values WHERE metric IN ({wanted})
+                FULL JOIN (SELECT * FROM _connect_values WHERE metric IN ({wanted}) AND list_contains($queues, queue_id)
                            AND interval_start >= $start AND interval_start < $end) c
                   USING (interval_start, queue_id, metric)),
             valued AS (
@@ -68,7 +71,7 @@ def write_reconciliation(con, start: datetime, end: datetime, connect_rows: list
                         WHEN abs(ours - connect) <= $tolerance / 100.0 * abs(connect) THEN 'match'
                         ELSE 'beyond_tolerance' END AS status,
                    $tolerance AS tolerance_pct, now() AS checked_at
-            FROM valued""", {**naive, "tolerance": float(tolerance_pct)})
+            FROM valued""", {**naive, "tolerance": float(tolerance_pct), "queues": list(queues)})
     return con.execute(f"SELECT count(*) FROM {RECONCILIATION} WHERE interval_start >= $start "
                        "AND interval_start < $end", naive).fetchone()[0]
 
