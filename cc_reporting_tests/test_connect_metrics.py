@@ -159,3 +159,13 @@ def test_the_readme_catalog_lists_every_metric_under_its_column():
     section = readme.split("## Numbers that match the Connect console", 1)[1].split("\n## ", 1)[0]
     for metric in CATALOG:
         assert f"| `{metric.name}` | `{metric.column}` |" in section, metric.name
+
+
+def test_a_metric_added_to_the_catalog_gets_its_column_in_an_existing_table(con, tmp_path):
+    con.execute(f"CREATE TABLE {B.TABLE} (interval_start TIMESTAMP, dimension VARCHAR, group_id VARCHAR, "
+                "group_name VARCHAR, threshold_s INTEGER, contacts_queued BIGINT)")
+    create_stg_ctr(con)
+    con.execute("BEGIN TRANSACTION")
+    B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "rta"))
+    con.execute("COMMIT")
+    assert row(con, "09:00:00")["abandonment_rate"] == pytest.approx(100 / 7)
