@@ -1,8 +1,9 @@
 """The Connect-named metrics (`connect_metrics`, the 15-minute intervals of a day) and their reconciliation with
 Connect's own `GetMetricDataV2` (`connect_reconciliation`, per day, off unless started: its schedule is stopped).
 
-Both are daily: Connect counts a contact when it disconnects, and a contact record lands only after its after-contact
-work, so an interval's numbers settle well after the interval; a day's build costs what six 15-minute builds do."""
+Both are daily: Connect counts a contact when it disconnects, and a contact record lands only after its
+after-contact work, so an interval's numbers settle well after the interval; a day's build costs about five
+15-minute builds."""
 
 from datetime import datetime, timezone
 
