@@ -159,3 +159,11 @@ def test_the_connect_metrics_asset_builds_its_day(warehouse):
         queued = con.execute("SELECT strftime(interval_start, '%H:%M'), contacts_queued, contacts_hold_abandons "
                              "FROM connect_metrics_queue_15min WHERE group_id = 'Q1' ORDER BY 1").fetchall()
     assert queued == [("09:00", 7, 1), ("09:15", 1, 0), ("09:30", 1, 0)]
+
+
+def test_a_day_without_contacts_asks_connect_nothing(warehouse, monkeypatch):
+    with ConnectMetricsServer({}) as server:
+        monkeypatch.setenv("CC_CONNECT_ENDPOINT_URL", server.url)
+        result = dg.materialize([connect_reconciliation], partition_key=DAY, resources={"warehouse": warehouse})
+    [check] = result.get_asset_check_evaluations()
+    assert result.success and check.passed and server.requests == []
