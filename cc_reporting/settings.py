@@ -53,6 +53,10 @@ class Settings:
     max_record_bytes: int
     agent_state_max_gap_seconds: int
     delivery_retry_hours: int
+    connect_instance_arn: str | None = None
+    connect_region: str | None = None
+    connect_endpoint_url: str | None = None
+    reconcile_tolerance_pct: float = 1.0
 
     @property
     def pii_salt(self) -> str:
@@ -121,4 +125,11 @@ def load_settings() -> Settings:
         agent_state_max_gap_seconds=int(env("CC_AGENT_STATE_MAX_GAP_SECONDS", "900")),
         # A Teleopti interval whose files are missing or undelivered is asked for again by the system for this long.
         delivery_retry_hours=int(env("CC_DELIVERY_RETRY_HOURS", "24")),
+        # Reconciliation with Connect's own numbers (GetMetricDataV2): off while no instance is named. The region
+        # defaults to the one in the ARN; the endpoint is for a local stand-in of the API only.
+        connect_instance_arn=env("CC_CONNECT_INSTANCE_ARN") or None,
+        connect_region=env("CC_CONNECT_REGION") or None,
+        connect_endpoint_url=env("CC_CONNECT_ENDPOINT_URL") or None,
+        # A metric of an interval and queue whose value differs from Connect's by more than this percent warns.
+        reconcile_tolerance_pct=float(env("CC_RECONCILE_TOLERANCE_PCT", "1.0")),
     )

@@ -26,6 +26,8 @@ SIMULATOR = PACKAGE / "simulate"
 # (each must name its service literally) and it may make no AWS call itself.
 AWS_FACTORY = PACKAGE / "resources" / "aws.py"
 AWS_FACTORY_NAME = "aws_client"
+# aws.py's builders of one service each (the service is in their name, not an argument).
+SERVICE_FACTORIES = {"connect_client": "connect"}
 
 # S3 operations whose IAM action is not `s3:<OperationName>`.
 S3_ACTIONS = {
@@ -45,6 +47,8 @@ def _boto3_client_service(node: ast.AST) -> str | None:
     boto3_client = (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "client"
                     and isinstance(node.func.value, ast.Name) and node.func.value.id == "boto3")
     project_client = isinstance(node, ast.Call) and _name_of(node.func) == AWS_FACTORY_NAME
+    if isinstance(node, ast.Call) and _name_of(node.func) in SERVICE_FACTORIES:
+        return SERVICE_FACTORIES[_name_of(node.func)]
     if boto3_client or project_client:
         names = ("service_name", "service")
         arg = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in names), None)
@@ -199,10 +203,11 @@ def granted_actions() -> set[str]:
 
 def test_the_scan_sees_every_client_the_code_creates(scan):
     """Guard against a vacuous scan: the clients and calls the code is known to make are found."""
-    assert scan.services == {"s3", "kinesis"}
+    assert scan.services == {"s3", "kinesis", "connect"}
     methods = {(service, method, arg) for _, _, service, method, arg in scan.calls}
     assert {("s3", "get_paginator", "list_objects_v2"), ("s3", "get_object", ""), ("s3", "put_object", ""),
-            ("s3", "delete_object", ""), ("kinesis", "get_records", ""), ("kinesis", "put_records", "")} <= methods
+            ("s3", "delete_object", ""), ("kinesis", "get_records", ""), ("kinesis", "put_records", ""),
+            ("connect", "get_metric_data_v2", "")} <= methods
     assert scan.sse_kms
 
 

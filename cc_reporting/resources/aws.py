@@ -26,10 +26,11 @@ def retry_config(max_attempts: int | None = None, mode: str | None = None, max_p
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_client(service: str, endpoint_url: str | None, max_attempts: int, mode: str, max_pool_connections: int):
+def _cached_client(service: str, endpoint_url: str | None, max_attempts: int, mode: str, max_pool_connections: int,
+                   region_name: str | None = None):
     import boto3
 
-    return boto3.client(service, endpoint_url=endpoint_url,
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region_name,
                         config=retry_config(max_attempts, mode, max_pool_connections))
 
 
@@ -41,3 +42,12 @@ def aws_client(service: str, endpoint_url: str | None = None, max_pool_connectio
     with _LOCK:
         return _cached_client(service, endpoint_url, settings.aws_max_attempts, settings.aws_retry_mode,
                               max_pool_connections)
+
+
+def connect_client(region_name: str, endpoint_url: str | None = None):
+    """The Amazon Connect client of the reconciliation, with the same retry policy: GetMetricDataV2 answers bursts
+    with 429 TooManyRequestsException / ThrottlingException, which botocore retries with backoff."""
+    settings = load_settings()
+    with _LOCK:
+        return _cached_client("connect", endpoint_url, settings.aws_max_attempts, settings.aws_retry_mode, 10,
+                              region_name)

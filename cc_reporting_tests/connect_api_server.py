@@ -1,0 +1,72 @@
+"""A local stand-in for Amazon Connect's `POST /metrics/data` (GetMetricDataV2), speaking its REST-JSON protocol
+on a real socket at 127.0.0.1: it answers the first `throttle_first` requests with 429 TooManyRequestsException,
+then serves the values it holds for the requested metrics, `page_size` results a page, linked by NextToken."""
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class ConnectMetricsServer:
+    def __init__(self, values: dict[tuple[datetime, str, str], float], page_size: int = 2, throttle_first: int = 1):
+        self.values = values            # (interval start, aware UTC; queue id; metric name) -> value
+        self.page_size = page_size
+        self.throttle_first = throttle_first
+        self.requests: list[dict] = []  # every request body, throttled ones included
+        self.throttled = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                server.requests.append({"path": self.path, **body})
+                if self.path != "/metrics/data":
+                    return self._send(404, {"message": f"no route {self.path}"}, "ResourceNotFoundException")
+                if server.throttled < server.throttle_first:
+                    server.throttled += 1
+                    return self._send(429, {"message": "Rate exceeded"}, "TooManyRequestsException")
+                return self._send(200, server.page(body))
+
+            def _send(self, status, payload, error_type=None):
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                if error_type:
+                    self.send_header("x-amzn-ErrorType", error_type)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def page(self, body: dict) -> dict:
+        start, end = body["StartTime"], body["EndTime"]
+        names = [m["Name"] for m in body["Metrics"]]
+        queues = {v for f in body["Filters"] if f["FilterKey"] == "QUEUE" for v in f["FilterValues"]}
+        cells = sorted({(t, q) for t, q, _ in self.values if start <= t.timestamp() < end and q in queues})
+        results = [{"Dimensions": {"QUEUE": q, "QUEUE_ARN": f"arn:aws:connect:eu-west-1:1:instance/I1/queue/{q}"},
+                    "MetricInterval": {"Interval": "FIFTEEN_MIN", "StartTime": t.timestamp(),
+                                       "EndTime": t.timestamp() + 900},
+                    "Collections": [{"Metric": {"Name": n}, "Value": self.values[(t, q, n)]}
+                                    for n in names if (t, q, n) in self.values]}
+                   for t, q in cells]
+        offset = int(body.get("NextToken") or 0)
+        page = {"MetricResults": results[offset:offset + self.page_size]}
+        if offset + self.page_size < len(results):
+            page["NextToken"] = str(offset + self.page_size)
+        return page
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
