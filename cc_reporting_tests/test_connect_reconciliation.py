@@ -135,14 +135,10 @@ def test_the_window_is_clamped_to_what_the_api_serves():
 def test_the_reconciliation_is_off_by_default():
     """Its own schedule is created stopped, and no schedule that runs by default selects it."""
     from cc_reporting.definitions import defs
-    from cc_reporting.models.connect_metrics import (
-        connect_metric_assets, connect_metric_jobs, connect_metric_schedules)
 
-    merged = dg.Definitions.merge(defs, dg.Definitions(assets=connect_metric_assets, jobs=connect_metric_jobs,
-                                                       schedules=connect_metric_schedules))
-    repository = merged.get_repository_def()
-    [own] = connect_metric_schedules
-    assert repository.get_schedule_def(own.name).default_status == dg.DefaultScheduleStatus.STOPPED
+    repository = defs.get_repository_def()
+    own = repository.get_schedule_def("connect_reconciliation_schedule")
+    assert own.default_status == dg.DefaultScheduleStatus.STOPPED
     running = [s for s in repository.schedule_defs if s.default_status == dg.DefaultScheduleStatus.RUNNING]
     assert running and all(connect_reconciliation.key not in
                            repository.get_job(s.job_name).asset_layer.selected_asset_keys for s in running)
