@@ -2,6 +2,7 @@
 import dagster as dg
 
 from cc_reporting.archive.assets import archive_assets, archive_jobs, archive_schedules
+from cc_reporting.ingest.raw_sources import raw_source_specs
 from cc_reporting.realtime.rta_sensor import rta_agent_state_spec, rta_sensors
 from cc_reporting.staging.sensors import ingest_jobs, landing_sensors
 from cc_reporting.realtime.assets import agent_state_intervals
@@ -15,7 +16,7 @@ from cc_reporting.resources import build_resources
 from cc_reporting.staging.assets import staging_assets
 
 defs = dg.Definitions(
-    assets=[*staging_assets, rta_agent_state_spec, agent_state_intervals, *teleopti_assets, *analytics_assets,
+    assets=[*raw_source_specs, *staging_assets, rta_agent_state_spec, agent_state_intervals, *teleopti_assets, *analytics_assets,
             *kpi_assets, *archive_assets],
     jobs=[*ingest_jobs, S.interval_reports_job, S.teleopti_agent_performance_job, S.kpi_daily_job,
           S.analytics_refresh_job, *archive_jobs],
