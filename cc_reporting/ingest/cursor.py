@@ -82,11 +82,12 @@ def _order(o: LandingObject):
     return _second(o), o.key
 
 
-def _late(passed: list[LandingObject], listed: dict[str, str], cursor: LandingCursor) -> list[LandingObject]:
+def _late(passed: list[LandingObject], listed: dict[str, str], cursor: LandingCursor,
+          sketch_of_passed: SetSketch) -> list[LandingObject]:
     """Objects at or before the position that were not requested yet (or changed since)."""
     changed = {s for s in listed.keys() | cursor.seconds.keys() if listed.get(s) != cursor.seconds.get(s)}
     suspects = [o for o in passed if _second(o).isoformat() in changed]
-    found = SetSketch.of(_id(o) for o in passed).difference(cursor.sketch) if cursor.sketch else None
+    found = sketch_of_passed.difference(cursor.sketch) if cursor.sketch else None
     if found is None:  # too many differences to name: the changed seconds again, the ledger skips what it holds
         return suspects
     return [o for o in suspects if _id(o) in found[0]]
@@ -103,22 +104,23 @@ def next_batch(objects, cursor: LandingCursor, max_objects: int,
         cut = bisect.bisect_right(objects, (cursor.high_water, cursor.position_key), key=_order)
         passed, ahead = objects[bisect.bisect_left(objects, (floor, ""), key=_order):cut], objects[cut:]
     listed = _fingerprints(passed)
-    unchanged = listed == cursor.seconds and cursor.sketch is not None
-    late, fresh = ([] if unchanged else _late(passed, listed, cursor)), ahead[:max_objects]
+    late, fresh = [], ahead[:max_objects]
+    if listed == cursor.seconds and cursor.sketch is not None:
+        sketch = SetSketch([list(cell) for cell in cursor.sketch.cells])  # it holds exactly `passed`
+    else:
+        sketch = SetSketch.of(_id(o) for o in passed)
+        late = _late(passed, listed, cursor, sketch)
     if not late and not fresh:
         return [], cursor
     last = fresh[-1] if fresh else None
     high_water, position_key = (_second(last), last.key) if last else (cursor.high_water, cursor.position_key)
     keep_from = high_water - timedelta(seconds=lookback_seconds)
+    # Now requested: `passed` (late ones included) and `fresh`, less what falls out of the look-back.
+    for o in fresh:
+        sketch.toggle(_id(o), 1)
+    leaving = [o for o in passed + fresh if _second(o) < keep_from]
+    for o in leaving:
+        sketch.toggle(_id(o), -1)
     requested = [o for o in passed + fresh if _second(o) >= keep_from]
-    if unchanged:  # the sketch holds exactly `passed`: move it by what enters and leaves the look-back
-        sketch = SetSketch([list(cell) for cell in cursor.sketch.cells])
-        for o in fresh:
-            sketch.toggle(_id(o), 1)
-        for o in passed:
-            if _second(o) < keep_from:
-                sketch.toggle(_id(o), -1)
-    else:
-        sketch = SetSketch.of(_id(o) for o in requested)
     return late + fresh, LandingCursor(high_water, position_key, _fingerprints(requested), sketch,
                                        list(cursor.pending))

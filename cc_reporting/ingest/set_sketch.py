@@ -55,7 +55,8 @@ class SetSketch:
         progress = True
         while progress:
             progress = False
-            for count, element, checksum in list(map(tuple, rest.cells)):
+            for cell in rest.cells:  # read live: peeling an element changes the other cells it was in
+                count, element, checksum = cell
                 if count in (1, -1) and _cells_and_checksum(element)[1] == checksum:
                     (mine if count == 1 else theirs).add(element)
                     rest.toggle(element, -count)
