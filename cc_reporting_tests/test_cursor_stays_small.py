@@ -5,8 +5,15 @@ import random
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
+import dagster as dg
+
+import cc_reporting.staging.sensors as sensors
+from cc_reporting.definitions import defs
 from cc_reporting.ingest.cursor import LandingCursor, next_batch
 from cc_reporting.resources.landing import LandingObject
+
+from .conftest import fixture_bytes
+from .dagster_home import instance_for, make_dagster_home
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 FEW_KB = 5_000
@@ -87,3 +94,30 @@ def test_a_cursor_of_the_earlier_form_resumes_without_skipping():
     batch, cursor = next_batch(objects, LandingCursor.parse(earlier), 500)
     assert {o.key for o in batch} == {o.key for o in objects} and cursor.pending == ["stg_ctr-abc"]
     assert next_batch(objects, LandingCursor.parse(cursor.serialize()), 500)[0] == []
+
+
+def test_a_sensor_requests_no_new_batch_while_too_many_of_its_batches_are_not_ingested(tmp_path, landing, warehouse,
+                                                                                       monkeypatch):
+    monkeypatch.setattr(sensors, "MAX_OBJECTS_PER_RUN", 1)
+    monkeypatch.setattr(sensors, "MAX_PENDING_BATCHES", 3)
+    for n in range(5):
+        landing.write(f"ctr/2026/01/05/09/s-1-{n}", fixture_bytes("abandoned_ctr.json"))
+    instance = instance_for(make_dagster_home(tmp_path))
+    cursor, requests = None, []
+    for _ in range(4):
+        data = sensors.ctr_landing_sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing}))
+        cursor, requests = data.cursor, requests + list(data.run_requests)
+    assert len(requests) == 3 and "at most 3 at once" in data.skip_message
+    assert len(LandingCursor.parse(cursor).pending) == 3
+
+    first = requests[0]  # one batch is ingested: room for the next one
+    assert defs.resolve_job_def("ingest_ctr").execute_in_process(
+        run_config=first.run_config, tags={**first.tags, "dagster/run_key": first.run_key}, instance=instance,
+        resources={"landing": landing, "warehouse": warehouse}).success
+    data = sensors.ctr_landing_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing}))
+    [fourth] = data.run_requests
+    assert fourth.run_config["ops"]["stg_ctr"]["config"]["object_keys"] not in [
+        r.run_config["ops"]["stg_ctr"]["config"]["object_keys"] for r in requests]
+    assert len(LandingCursor.parse(data.cursor).pending) == 3
