@@ -112,7 +112,7 @@ def test_a_tick_over_s3_observes_what_the_bucket_lists(tmp_path, moto_endpoint):
 
 def test_the_rta_sensor_observes_the_agent_event_stream(tmp_path, monkeypatch):
     spool = tmp_path / "spool"
-    start = (datetime.now(timezone.utc) - timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    start = (datetime.now(timezone.utc) - timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)
     summary = simulate(start, 1, 30, 7, LandingZone(uri=str(tmp_path / "landing")), str(spool))
     monkeypatch.setenv("CC_AGENT_EVENTS", str(spool))
     monkeypatch.setenv("CC_RTA_DIR", str(tmp_path / "rta"))

@@ -5,8 +5,8 @@ Objects are requested in (LastModified second, key) order and the cursor keeps w
 slightly out of order mean an object can still appear (or get a new ETag) in a second the sensor already passed;
 within the look-back (60 s before the position) the cursor finds exactly those:
 
-- `seconds`: for each second of the look-back that has requested objects, a fingerprint (XOR of the ids of its
-  requested (key, ETag, second)): a second whose listing gives the same fingerprint holds nothing new;
+- `seconds`: for each second of the look-back that has requested objects, a fingerprint (a digest of its
+  requested (key, ETag) pairs): a second whose listing gives the same fingerprint holds nothing new;
 - `sketch`: a fixed-size sketch of every requested object of the look-back (set_sketch.py); subtracting a sketch of
   what is listed now names the objects that are new there, one by one, so each is requested once.
 
@@ -51,12 +51,17 @@ class LandingCursor:
             # longer match and are requested again once, which the ledger makes a no-op.
             stop = data.get("seconds", {}).get(high_water.isoformat()) if high_water else None
             return cls(high_water, stop[0] if stop else "", {}, None, list(data.get("pending", [])))
-        return cls(high_water, data["position_key"], dict(data["seconds"]), SetSketch.parse(data["sketch"]),
+        seconds = {(high_water - timedelta(seconds=int(back))).isoformat(): fingerprint
+                   for back, fingerprint in data["seconds_back"].items()}
+        return cls(high_water, data["position_key"], seconds, SetSketch.parse(data["sketch"]),
                    list(data.get("pending", [])))
 
     def serialize(self) -> str:
+        # Seconds are written as how far they lie before the high-water mark: 61 ISO timestamps would be 1.5 KB.
+        back = {str(int((self.high_water - datetime.fromisoformat(second)).total_seconds())): fingerprint
+                for second, fingerprint in self.seconds.items()}
         return json.dumps({"high_water": self.high_water.isoformat() if self.high_water else None,
-                           "position_key": self.position_key, "seconds": self.seconds,
+                           "position_key": self.position_key, "seconds_back": back,
                            "sketch": (self.sketch or SetSketch()).serialize(), "pending": self.pending},
                           sort_keys=True)
 

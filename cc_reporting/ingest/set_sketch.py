@@ -11,11 +11,13 @@ import base64
 import hashlib
 import struct
 
-SUBTABLES = 3          # every element goes into one cell of each subtable
-CELLS_PER_SUBTABLE = 16
-# Peeling reads back a difference of up to ~0.8 x the cell count (~38 elements) almost always; beyond that
-# `difference` gives None and the caller falls back to something coarser.
-_CELL = struct.Struct(">iQI")  # element count, XOR of element ids, XOR of their checksums
+SUBTABLES = 4          # every element goes into one cell of each subtable
+CELLS_PER_SUBTABLE = 24
+# Measured (a 2,000-element set, a difference of d elements, 3,000 trials for d <= 23, 600 above): d = 8 is read
+# back every time, 23 in 99.97 %, 43 in 99.7 %, 63 in 96 %. When it cannot be, `difference` says so (None) and the
+# caller falls back to something coarser.
+_CELL = struct.Struct(">HQI")  # element count (mod 2**16: peeling needs only +-1), XOR of ids, XOR of checksums
+_COUNT_MOD = 1 << 16
 
 
 def element_id(text: str) -> int:
@@ -50,7 +52,9 @@ class SetSketch:
 
     def difference(self, other: "SetSketch") -> tuple[set[int], set[int]] | None:
         """(elements only in self, elements only in other), or None when the difference is too large to read."""
-        rest = SetSketch([[a[0] - b[0], a[1] ^ b[1], a[2] ^ b[2]] for a, b in zip(self.cells, other.cells)])
+        # A difference is small: its counts are read back from 16 bits as -2**15 .. 2**15-1.
+        rest = SetSketch([[(a[0] - b[0] + _COUNT_MOD // 2) % _COUNT_MOD - _COUNT_MOD // 2, a[1] ^ b[1], a[2] ^ b[2]]
+                          for a, b in zip(self.cells, other.cells)])
         mine, theirs = set(), set()
         progress = True
         while progress:
@@ -64,7 +68,7 @@ class SetSketch:
         return (mine, theirs) if all(cell == [0, 0, 0] for cell in rest.cells) else None
 
     def serialize(self) -> str:
-        packed = b"".join(_CELL.pack(*cell) for cell in self.cells)
+        packed = b"".join(_CELL.pack(count % _COUNT_MOD, ids, checksums) for count, ids, checksums in self.cells)
         return base64.b64encode(packed).decode()
 
     @classmethod
