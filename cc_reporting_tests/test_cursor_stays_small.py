@@ -108,7 +108,7 @@ def test_a_sensor_requests_no_new_batch_while_too_many_of_its_batches_are_not_in
         data = sensors.ctr_landing_sensor.evaluate_tick(
             dg.build_sensor_context(instance=instance, cursor=cursor, resources={"landing": landing}))
         cursor, requests = data.cursor, requests + list(data.run_requests)
-    assert len(requests) == 3 and "at most 3 at once" in data.skip_message
+    assert len(requests) == 3 and "wait (at most 3 batches at once)" in data.skip_message
     assert len(LandingCursor.parse(cursor).pending) == 3
 
     first = requests[0]  # one batch is ingested: room for the next one

@@ -85,10 +85,9 @@ def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, ra
     context.update_cursor(cursor.serialize())
     if not requests:
         waiting = f"; {len(pending)} requested batch(es) not ingested yet" if pending else ""
-        if in_flight >= MAX_PENDING_BATCHES:
-            waiting += f" (at most {MAX_PENDING_BATCHES} at once: new objects wait)"
-        return dg.SkipReason(f"no new objects under {prefix} ({len(objects)} listed){waiting}"
-                             + "".join("; " + n for n in notes))
+        news = (f"new objects under {prefix} wait (at most {MAX_PENDING_BATCHES} batches at once)"
+                if in_flight >= MAX_PENDING_BATCHES else f"no new objects under {prefix}")
+        return dg.SkipReason(f"{news} ({len(objects)} listed){waiting}" + "".join("; " + n for n in notes))
     return requests[0] if len(requests) == 1 else requests
 
 
