@@ -38,7 +38,7 @@ def test_every_schedule_evaluates_one_tick():
     from datetime import datetime, timezone
 
     schedules = defs.get_repository_def().schedule_defs
-    assert len(schedules) == 5
+    assert len(schedules) == 7
     for schedule in schedules:
         context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 1, 5, 9, 50, tzinfo=timezone.utc),
                                             repository_def=defs.get_repository_def())

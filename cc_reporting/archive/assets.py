@@ -67,11 +67,16 @@ def landing_archive(context: dg.AssetExecutionContext, landing: LandingZone, war
     return dg.MaterializeResult(metadata=metadata)
 
 
-archive_job = dg.define_asset_job("archive_job", selection=[landing_archive],
-                                  description="Compact cold landing objects into the verified archive.")
+archive_job = dg.define_asset_job(
+    "archive_job", selection=[landing_archive],
+    description="Compact cold landing objects into the verified archive (landing_archive): Parquet per source and "
+                "day, originals deleted only after verification.")
+
 
 @dg.schedule(job=archive_job, cron_schedule="30 3 * * *", execution_timezone="UTC",
-             description="Daily at 03:30 UTC: compact landing days older than CC_HOT_RETENTION_DAYS.")
+             description="Daily at 03:30 UTC: compact landing days older than CC_HOT_RETENTION_DAYS. STOPPED by "
+                         "default (deleting originals is a decision): switch it on in the UI (Automation) or "
+                         "`dagster schedule start archive_daily_schedule`.")
 def archive_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     day = context.scheduled_execution_time.strftime("%Y-%m-%d")
     return dg.RunRequest(run_key=f"archive-{day}", tags={"cc_reporting/archive_date": day})

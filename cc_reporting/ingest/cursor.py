@@ -1,20 +1,30 @@
-"""The landing sensors' cursor: which objects are new since the last tick.
+"""The landing sensors' cursor: which objects are new since the last tick, in a few kilobytes however many land.
 
-S3's `LastModified` has 1-second resolution and objects can become visible slightly out of order, so the cursor
-keeps the high-water mark and, for each second of a short look-back before it, where the sensor stopped in that
-second (the last key requested, in key order) and a digest of the (key, ETag) pairs up to it. An object is new
-when it is newer than the high-water mark, or inside the look-back and after its second's stop key, or in a second
-whose digest no longer matches (an object appeared before the stop key, or one got a new ETag): then that second's
-objects up to the stop key are requested again, and the ingestion ledger makes the unchanged ones a no-op. The
-cursor therefore holds at most one entry per second of look-back, however many objects land.
+Objects are requested in (LastModified second, key) order and the cursor keeps where that order stopped
+(`position`). Anything after it is new. Before it, S3's 1-second `LastModified` and objects becoming visible
+slightly out of order mean an object can still appear (or get a new ETag) in a second the sensor already passed;
+within the look-back (60 s before the position) the cursor finds exactly those:
+
+- `seconds`: for each second of the look-back that has requested objects, a fingerprint (a digest of its
+  requested (key, ETag) pairs): a second whose listing gives the same fingerprint holds nothing new;
+- `sketch`: a fixed-size sketch of every requested object of the look-back (set_sketch.py); subtracting a sketch of
+  what is listed now names the objects that are new there, one by one, so each is requested once.
+
+Only a difference too large for the sketch (dozens of late objects in one tick) is handled coarsely: the changed
+seconds are requested again whole and the ingestion ledger makes the unchanged objects a no-op. An object that
+becomes visible more than the look-back after its `LastModified` is not seen. The cursor is constant in size:
+one fingerprint per second of look-back, one sketch, one position, and the ids of batches not yet ingested
+(`pending`, bounded by the sensor).
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cc_reporting.ingest.set_sketch import SetSketch, element_id
 from cc_reporting.resources.landing import LandingObject
 
 DEFAULT_LOOKBACK_SECONDS = 60
@@ -22,9 +32,10 @@ DEFAULT_LOOKBACK_SECONDS = 60
 
 @dataclass
 class LandingCursor:
-    high_water: datetime | None = None
-    # ISO second -> [last key requested in that second, digest of the second's (key, ETag) pairs up to it]
-    seconds: dict[str, list[str]] = field(default_factory=dict)
+    high_water: datetime | None = None  # the second of the last requested object, in (second, key) order
+    position_key: str = ""              # ... and its key: everything up to here has been requested
+    seconds: dict[str, str] = field(default_factory=dict)  # ISO second -> fingerprint of its requested objects
+    sketch: SetSketch | None = None     # None: a cursor of an earlier form, whose requests cannot be named
     # Batch ids (run keys) requested and not yet ingested by a successful run: their objects are in the runs'
     # config in the Dagster instance, so the cursor grows by one id per unfinished batch, not per object.
     pending: list[str] = field(default_factory=list)
@@ -32,65 +43,89 @@ class LandingCursor:
     @classmethod
     def parse(cls, text: str | None) -> "LandingCursor":
         if not text:
-            return cls()
+            return cls(sketch=SetSketch())
         data = json.loads(text)
         high_water = datetime.fromisoformat(data["high_water"]) if data.get("high_water") else None
-        # A cursor of the previous form ("seen": every key of the look-back) restarts the look-back window:
-        # its seconds are requested again once and the ledger skips what it already holds.
-        return cls(high_water, {k: list(v) for k, v in data.get("seconds", {}).items()},
+        if "sketch" not in data:
+            # An earlier form ([stop key, digest] per second): keep its position; the look-back's seconds no
+            # longer match and are requested again once, which the ledger makes a no-op.
+            stop = data.get("seconds", {}).get(high_water.isoformat()) if high_water else None
+            return cls(high_water, stop[0] if stop else "", {}, None, list(data.get("pending", [])))
+        seconds = {(high_water - timedelta(seconds=int(back))).isoformat(): fingerprint
+                   for back, fingerprint in data["seconds_back"].items()}
+        return cls(high_water, data["position_key"], seconds, SetSketch.parse(data["sketch"]),
                    list(data.get("pending", [])))
 
     def serialize(self) -> str:
+        # Seconds are written as how far they lie before the high-water mark: 61 ISO timestamps would be 1.5 KB.
+        back = {str(int((self.high_water - datetime.fromisoformat(second)).total_seconds())): fingerprint
+                for second, fingerprint in self.seconds.items()}
         return json.dumps({"high_water": self.high_water.isoformat() if self.high_water else None,
-                           "seconds": self.seconds, "pending": self.pending}, sort_keys=True)
+                           "position_key": self.position_key, "seconds_back": back,
+                           "sketch": (self.sketch or SetSketch()).serialize(), "pending": self.pending},
+                          sort_keys=True)
 
 
-def _second(o: LandingObject) -> str:
-    return o.last_modified.replace(microsecond=0).isoformat()
+def _second(o: LandingObject) -> datetime:
+    return o.last_modified.replace(microsecond=0) if o.last_modified.microsecond else o.last_modified
 
 
-def _digest(objects) -> str:
-    return hashlib.sha256("\n".join(f"{o.key}\t{o.etag}" for o in objects).encode()).hexdigest()[:16]
+def _id(o: LandingObject) -> int:
+    return element_id(f"{o.key}\t{o.etag}\t{_second(o).isoformat()}")
 
 
-def _by_second(objects) -> dict[str, list[LandingObject]]:
-    seconds: dict[str, list[LandingObject]] = {}
-    for o in sorted(objects, key=lambda o: o.key):
-        seconds.setdefault(_second(o), []).append(o)
-    return seconds
+def _fingerprints(objects) -> dict[str, str]:
+    """Per second, a digest of its objects' (key, ETag) pairs; `objects` in (second, key) order."""
+    by_second: dict[datetime, list[str]] = {}
+    for o in objects:
+        by_second.setdefault(_second(o), []).append(f"{o.key}\t{o.etag}")
+    return {second.isoformat(): hashlib.sha256("\n".join(pairs).encode()).hexdigest()[:16]
+            for second, pairs in by_second.items()}
 
 
-def _new_in_second(objects: list[LandingObject], entry: list[str] | None) -> list[LandingObject]:
-    if entry is None:
-        return objects
-    stop_key, digest = entry
-    upto = [o for o in objects if o.key <= stop_key]
-    after = [o for o in objects if o.key > stop_key]
-    return after if _digest(upto) == digest else upto + after
+def _order(o: LandingObject):
+    return _second(o), o.key
+
+
+def _late(passed: list[LandingObject], listed: dict[str, str], cursor: LandingCursor,
+          sketch_of_passed: SetSketch) -> list[LandingObject]:
+    """Objects at or before the position that were not requested yet (or changed since)."""
+    changed = {s for s in listed.keys() | cursor.seconds.keys() if listed.get(s) != cursor.seconds.get(s)}
+    suspects = [o for o in passed if _second(o).isoformat() in changed]
+    found = sketch_of_passed.difference(cursor.sketch) if cursor.sketch else None
+    if found is None:  # too many differences to name: the changed seconds again, the ledger skips what it holds
+        return suspects
+    return [o for o in suspects if _id(o) in found[0]]
 
 
 def next_batch(objects, cursor: LandingCursor, max_objects: int,
                lookback_seconds: int = DEFAULT_LOOKBACK_SECONDS) -> tuple[list[LandingObject], LandingCursor]:
-    """The oldest `max_objects` new objects, and the cursor after they are requested."""
-    floor = cursor.high_water - timedelta(seconds=lookback_seconds) if cursor.high_water else None
-    by_second = _by_second(objects)
-    new = []
-    for second, in_second in by_second.items():
-        moment = in_second[0].last_modified.replace(microsecond=0)
-        if floor is None or moment > cursor.high_water:
-            new += in_second
-        elif moment >= floor:
-            new += _new_in_second(in_second, cursor.seconds.get(second))
-    new.sort(key=lambda o: (o.last_modified.replace(microsecond=0), o.key))
-    batch = new[:max_objects]
-    if not batch:
+    """The objects to request now and the cursor once they are: every late object of the look-back (few; see
+    the module) and the next `max_objects` after the position."""
+    objects = sorted(objects, key=_order)
+    passed, ahead = [], objects
+    if cursor.high_water is not None:
+        floor = cursor.high_water - timedelta(seconds=lookback_seconds)
+        cut = bisect.bisect_right(objects, (cursor.high_water, cursor.position_key), key=_order)
+        passed, ahead = objects[bisect.bisect_left(objects, (floor, ""), key=_order):cut], objects[cut:]
+    listed = _fingerprints(passed)
+    late, fresh = [], ahead[:max_objects]
+    if listed == cursor.seconds and cursor.sketch is not None:
+        sketch = SetSketch([list(cell) for cell in cursor.sketch.cells])  # it holds exactly `passed`
+    else:
+        sketch = SetSketch.of(_id(o) for o in passed)
+        late = _late(passed, listed, cursor, sketch)
+    if not late and not fresh:
         return [], cursor
-    high_water = max([o.last_modified.replace(microsecond=0) for o in batch]
-                     + ([cursor.high_water] if cursor.high_water else []))
-    seconds = dict(cursor.seconds)
-    # Every object of a second up to the batch's last key in it is now requested (the batch is a sorted prefix).
-    for second, stop_key in {_second(o): o.key for o in batch}.items():
-        seconds[second] = [stop_key, _digest([o for o in by_second[second] if o.key <= stop_key])]
+    last = fresh[-1] if fresh else None
+    high_water, position_key = (_second(last), last.key) if last else (cursor.high_water, cursor.position_key)
     keep_from = high_water - timedelta(seconds=lookback_seconds)
-    seconds = {s: e for s, e in seconds.items() if datetime.fromisoformat(s) >= keep_from}
-    return batch, LandingCursor(high_water, seconds, list(cursor.pending))
+    # Now requested: `passed` (late ones included) and `fresh`, less what falls out of the look-back.
+    for o in fresh:
+        sketch.toggle(_id(o), 1)
+    leaving = [o for o in passed + fresh if _second(o) < keep_from]
+    for o in leaving:
+        sketch.toggle(_id(o), -1)
+    requested = [o for o in passed + fresh if _second(o) >= keep_from]
+    return late + fresh, LandingCursor(high_water, position_key, _fingerprints(requested), sketch,
+                                       list(cursor.pending))

@@ -7,7 +7,8 @@ Separate from the landing sensors and never touching DuckDB. A tick (`run_tick`)
    (event_ts, shard sequence);
 3. publishes: `<rta_dir>/agent_state.parquet` + `agent_state.json` + `wallboard.html` (atomic replace), the
    tick's events as new files under `<rta_dir>/state_log/<YYYY-MM-DD-HH>/`, an `AssetObservation` of
-   `rta_agent_state`, and (when `CC_RTA_PUSH_URL` is set) a JSON POST of the delta (a full snapshot on first
+   `rta_agent_state` and one of the raw stream `raw_agent_events` (records read, newest event, lag), and (when
+   `CC_RTA_PUSH_URL` is set) a JSON POST of the delta (a full snapshot on first
    start or after a failed push);
 4. returns the new cursor: positions + last published state per agent (zlib-compressed JSON).
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from cc_reporting.ingest.automation import starts_by_itself
+from cc_reporting.ingest.raw_sources import raw_agent_events, stream_observation
 from cc_reporting.realtime.agent_events import open_source
 from cc_reporting.realtime.rta_publish import write_state_json, write_state_log, write_state_table, write_wallboard
 from cc_reporting.realtime.rta_push import PushFailed, push_states
@@ -36,7 +39,7 @@ RTA_ASSET = "rta_agent_state"
 MAX_RECORDS_PER_TICK = int(os.environ.get("CC_RTA_MAX_RECORDS", "20000"))
 
 rta_agent_state_spec = dg.AssetSpec(
-    RTA_ASSET, group_name="rta",
+    RTA_ASSET, group_name="rta", deps=[raw_agent_events],
     description="Current state of every agent from the Amazon Connect agent event stream (RTA): "
                 "<rta_dir>/agent_state.parquet, replaced every tick by rta_sensor; state log under "
                 "<rta_dir>/state_log/; observed (not materialised) by rta_sensor.")
@@ -50,6 +53,7 @@ class TickOutcome:
     delta: list[dict] = field(default_factory=list)
     log_files: list[Path] = field(default_factory=list)
     pushed: bool | None = None       # None: push not configured
+    newest_event_ms: int | None = None  # the newest event time read this tick (None: nothing readable)
 
 
 def _log_name(positions: dict | None, source_name: str) -> str:
@@ -94,7 +98,8 @@ def run_tick(cursor_text: str | None, source, rta_dir: str | Path, now_ms: int |
     }
     if pushed is not None:
         metadata["pushed"] = pushed
-    return TickOutcome(cursor.serialize(), stats, metadata, delta, log_files, pushed)
+    newest = max((e["_ms"] for e in events), default=None)
+    return TickOutcome(cursor.serialize(), stats, metadata, delta, log_files, pushed, newest)
 
 
 _SOURCES: dict[tuple, object] = {}
@@ -109,18 +114,23 @@ def _source(spec: str, endpoint: str | None):
 
 
 @dg.sensor(name="rta_sensor", minimum_interval_seconds=5, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Agent event stream → current agent states (RTA): Parquet + wallboard under rta_dir, "
-                       "state log, observations of rta_agent_state, optional push to CC_RTA_PUSH_URL.")
+           description="Agent event stream (raw_agent_events) → current agent states (RTA), every 5 s: Parquet + "
+                       "wallboard under rta_dir, state log, observations of rta_agent_state and of "
+                       "raw_agent_events (records read, newest event, lag), optional push to CC_RTA_PUSH_URL. "
+                       "Never opens the warehouse. " + starts_by_itself("sensor", "rta_sensor"))
 def rta_sensor(context: dg.SensorEvaluationContext):
     settings = load_settings()
     source = _source(settings.agent_events, settings.aws_endpoint_url)
-    outcome = run_tick(context.cursor, source, settings.rta_dir, push_url=settings.rta_push_url,
+    now_ms = int(time.time() * 1000)
+    outcome = run_tick(context.cursor, source, settings.rta_dir, now_ms=now_ms, push_url=settings.rta_push_url,
                        push_key=os.environ.get("CC_RTA_PUSH_KEY"))
     if not outcome.stats.read and not outcome.delta:
+        # An idle stream is not observed every 5 s: its last observation's time and lag say how long it has been.
         return dg.SensorResult(cursor=outcome.cursor, skip_reason="no new agent events, no state change")
+    stream = stream_observation(source.describe(), outcome.stats.read, outcome.newest_event_ms, now_ms)
     return dg.SensorResult(
         cursor=outcome.cursor,
-        asset_events=[dg.AssetObservation(asset_key=RTA_ASSET, metadata=outcome.metadata)],
+        asset_events=[dg.AssetObservation(asset_key=RTA_ASSET, metadata=outcome.metadata), stream],
     )
 
 

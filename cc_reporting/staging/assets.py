@@ -3,6 +3,7 @@
 import dagster as dg
 
 from cc_reporting.ingest.batch import IngestReport, ingest_objects
+from cc_reporting.ingest.raw_sources import raw_agent_report, raw_channel_sessions, raw_crm_extract, raw_ctr
 from cc_reporting.partitions import partition_range
 from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
 from cc_reporting.metadata import markdown_table
@@ -89,6 +90,7 @@ def _touched_intervals(con, table: str, run_id: str, minutes: int) -> dg.Metadat
 
 
 @dg.asset(
+    deps=[raw_ctr],
     group_name="staging",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
@@ -118,6 +120,7 @@ def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: La
 
 
 @dg.asset(
+    deps=[raw_agent_report],
     group_name="staging",
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
@@ -163,6 +166,7 @@ def _stage_source(context, config, landing, warehouse, *, table, source, prefix,
 
 
 @dg.asset(
+    deps=[raw_channel_sessions],
     group_name="staging", pool=WAREHOUSE_POOL, kinds={"duckdb"},
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_channel_session",
                                    description="No channel-session file had unreadable lines")],
@@ -179,6 +183,7 @@ def stg_channel_session(context: dg.AssetExecutionContext, config: IngestConfig,
 
 
 @dg.asset(
+    deps=[raw_crm_extract],
     group_name="staging", pool=WAREHOUSE_POOL, kinds={"duckdb"},
     check_specs=[dg.AssetCheckSpec(_QUARANTINE_SPEC, asset="stg_crm_customer",
                                    description="No CRM extract was quarantined")],

@@ -9,6 +9,8 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from cc_reporting.ingest.automation import starts_by_itself
+
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.models.connect_metrics import build, connect_api, reconciliation
 from cc_reporting.partitions import daily_partitions
@@ -116,6 +118,6 @@ connect_metrics_job = dg.define_asset_job(
 connect_metrics_schedule = dg.build_schedule_from_partitioned_job(
     connect_metrics_job, name="connect_metrics_schedule", hour_of_day=1, minute_of_hour=15,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Daily at 01:15 (CC_REPORT_TIMEZONE): the previous day's metrics under Connect's names. RUNNING by "
-                "default; stop it in Automation.")
+    description="Daily at 01:15 (CC_REPORT_TIMEZONE): the previous day's metrics under Connect's names. "
+                + starts_by_itself("schedule", "connect_metrics_schedule"))
 

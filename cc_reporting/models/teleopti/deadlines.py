@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from cc_reporting.ingest.automation import starts_by_itself
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
     teleopti_agent_performance,
@@ -129,7 +130,8 @@ def _deadline_tag(now: datetime) -> str:
            default_status=dg.DefaultSensorStatus.RUNNING,
            description="Runs the delivered_on_time checks once after each new delivery deadline (a Teleopti interval "
                        "CC_TELEOPTI_LAG_MINUTES + 10 min after it ends, the daily KPIs at 01:10 local): an overdue "
-                       "partition shows as a WARN check on its asset. RUNNING by default; stop it in Automation.")
+                       "partition shows as a WARN check on its asset. "
+                       + starts_by_itself("sensor", "delivery_deadline_sensor"))
 def delivery_deadline_sensor(context):
     due = _deadline_tag(datetime.now(timezone.utc))
     if context.cursor == due:

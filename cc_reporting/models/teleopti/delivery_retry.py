@@ -20,6 +20,7 @@ import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
 from cc_reporting.models.teleopti.late_data import contiguous_ranges
+from cc_reporting.ingest.automation import starts_by_itself
 from cc_reporting.models.teleopti.schedules import interval_reports_job, teleopti_agent_performance_job
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.settings import load_settings
@@ -188,9 +189,10 @@ def retry_run_requests(instance, now: datetime) -> tuple[list[dg.RunRequest], li
 
 @dg.sensor(jobs=[interval_reports_job, teleopti_agent_performance_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Re-requests Teleopti intervals whose run failed until their files are delivered, "
-                       "with backoff, and intervals never built (gaps after the feed started), for "
-                       "CC_DELIVERY_RETRY_HOURS. Starts by itself.")
+           description="Every 60 s: re-requests Teleopti intervals whose run failed until their files are "
+                       "delivered, with backoff, and intervals never built (gaps after the feed started), for "
+                       "CC_DELIVERY_RETRY_HOURS; reads only the Dagster instance. "
+                       + starts_by_itself("sensor", "teleopti_delivery_retry_sensor"))
 def teleopti_delivery_retry_sensor(context: dg.SensorEvaluationContext):
     requests, waiting = retry_run_requests(context.instance, _utcnow())
     if requests:

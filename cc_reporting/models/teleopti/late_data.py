@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from dagster import DagsterEventType
 
+from cc_reporting.ingest.automation import starts_by_itself
 from cc_reporting.models.teleopti.schedules import (
     interval_reports_job,
     kpi_daily_job,
@@ -125,7 +126,10 @@ def reopened_run_requests(instance, cursor: dict, now: datetime) -> tuple[list[d
 
 @dg.sensor(jobs=[interval_reports_job, teleopti_agent_performance_job, kpi_daily_job], minimum_interval_seconds=60,
            default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Re-computes and re-delivers Teleopti intervals whose contacts or report rows changed.")
+           description="Every 60 s: re-computes and re-delivers Teleopti intervals (and daily KPIs) already "
+                       "delivered within CC_LATE_DATA_DAYS whose contacts or report rows a later staging run "
+                       "changed; reads only the Dagster instance. "
+                       + starts_by_itself("sensor", "teleopti_late_data_sensor"))
 def teleopti_late_data_sensor(context: dg.SensorEvaluationContext):
     import json
 
