@@ -16,6 +16,7 @@ from cc_reporting.staging.agent_report_table import REPORT_PREFIX, is_agent_repo
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
 from cc_reporting.staging.channel_sessions import CHANNELS_PREFIX, is_channel_session_key
 from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key
+from cc_reporting.staging.instances import instance_listings
 from cc_reporting.staging.ctr_source import CTR_PREFIX
 
 MAX_OBJECTS_PER_RUN = 500
@@ -34,10 +35,12 @@ def _run_key(asset_name: str, batch) -> str:
     return f"{asset_name}-{digest}"
 
 
-def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, accept=lambda key: True):
+def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, accept=lambda key: True,
+                 per_instance=False):
     cursor = LandingCursor.parse(context.cursor)
     requests, notes, pending = _recover_failed_batches(context, cursor.pending, asset_name)
-    objects = [o for o in landing.list(prefix) if accept(o.key)]
+    listings = [listed for _, listed in instance_listings(prefix)] if per_instance else [prefix]
+    objects = [o for listed in listings for o in landing.list(listed) if accept(o.key[len(listed) - len(prefix):])]
     batch, cursor = next_batch(objects, cursor, MAX_OBJECTS_PER_RUN)
     if batch:
         batch_id = _run_key(asset_name, batch)
@@ -51,7 +54,7 @@ def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, ac
     context.update_cursor(cursor.serialize())
     if not requests:
         waiting = f"; {len(pending)} requested batch(es) not ingested yet" if pending else ""
-        return dg.SkipReason(f"no new objects under {prefix} ({len(objects)} listed){waiting}"
+        return dg.SkipReason(f"no new objects under {', '.join(listings)} ({len(objects)} listed){waiting}"
                              + "".join("; " + n for n in notes))
     return requests[0] if len(requests) == 1 else requests
 
@@ -89,13 +92,13 @@ def _recover_failed_batches(context, batch_ids, asset_name):
 @dg.sensor(job=ingest_ctr_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
            description="New or updated Firehose objects under ctr/ → stage them into stg_ctr.")
 def ctr_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    return landing_tick(context, landing, CTR_PREFIX, "stg_ctr")
+    return landing_tick(context, landing, CTR_PREFIX, "stg_ctr", per_instance=True)
 
 
 @dg.sensor(job=ingest_agent_report_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="New TeleoptiAgentPerformance reports under reports/ → stage them into stg_agent_report.")
 def agent_report_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    return landing_tick(context, landing, REPORT_PREFIX, "stg_agent_report", is_agent_report_key)
+    return landing_tick(context, landing, REPORT_PREFIX, "stg_agent_report", is_agent_report_key, per_instance=True)
 
 
 @dg.sensor(job=ingest_channel_sessions_job, minimum_interval_seconds=60,

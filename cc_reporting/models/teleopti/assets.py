@@ -39,7 +39,7 @@ _READS_AND_WRITES = [*S.DDL, "stg_ctr", "stg_agent_report", agent_state.TELEOPTI
 
 
 def _prepare(con) -> None:
-    if S.tables_exist(con, _READS_AND_WRITES):
+    if S.tables_exist(con, _READS_AND_WRITES) and S.instance_columns_exist(con):
         return
     ensure_staging_tables(con, load_settings().pii_salt)
     S.ensure_tables(con)
@@ -55,11 +55,11 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
         con.execute("BEGIN TRANSACTION")
         rows = build(con, start, end, settings)
         con.execute("COMMIT")
-        written = F.write_files(con, kind, start, end, settings.teleopti_outbox)
+        written = F.write_files(con, kind, start, end, settings.teleopti_outbox, settings.connect_instances)
         # The checks gate delivery: Teleopti reloads an interval from whatever file it receives.
         checks = list(extra_checks(con, start, end, settings)) if extra_checks else []
         failed = [c.check_name for c in checks if not c.passed]
-        delivery = held_metadata(written) if failed else deliver_written_files(con, written, sftp)
+        delivery = held_metadata(written) if failed else _deliver(con, written, sftp, settings.connect_instances)
         sent_table = delivery.pop("delivered", None)
         # Copied onto each partition's materialization: a few counts of the run, no tables.
         metadata = {
@@ -76,6 +76,19 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
     yield from checks
     if failed:
         raise dg.Failure(description=held_message(kind, failed, start, end, len(written)), allow_retries=False)
+
+
+def _deliver(con, written, sftp: TeleoptiSftp, instances) -> dict:
+    """Each instance's files to its own SFTP target (one instance: the shared target, as always)."""
+    if len(instances) == 1:
+        return deliver_written_files(con, written, sftp)
+    parts = [deliver_written_files(con, [w for w in written if w.instance == i.name], sftp.for_instance(i.name))
+             for i in instances]
+    counts = ("files_delivered", "files_skipped_identical", "files_undelivered")
+    return {"delivery_destination": "; ".join(p["delivery_destination"] for p in parts),
+            **{c: sum(p[c] for p in parts) for c in counts},
+            "delivered": dg.MetadataValue.md("\n\n".join(
+                f"**{i.name}**\n\n{p['delivered'].value}" for i, p in zip(instances, parts)))}
 
 
 def _per_partition(con, kind: F.FileKind, written, start, end, minutes: int) -> dict:
