@@ -9,7 +9,7 @@ from datetime import timezone
 import dagster as dg
 
 from cc_reporting.delivery.outbox import deliver_written_files, held_metadata
-from cc_reporting.delivery.sftp import TeleoptiSftp
+from cc_reporting.delivery.sftp import DeliveryError, TeleoptiSftp
 from cc_reporting.metadata import add_partition_metadata, column_schema, markdown_table, rows_per_partition
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import files as F
@@ -79,11 +79,19 @@ def _materialize(context, warehouse: Warehouse, sftp: TeleoptiSftp, build, kind:
 
 
 def _deliver(con, written, sftp: TeleoptiSftp, instances) -> dict:
-    """Each instance's files to its own SFTP target (one instance: the shared target, as always)."""
+    """Each instance's files to its own SFTP target (one instance: the shared target, as always). A target that
+    fails does not hold back the others: they are delivered first, then its error fails the step."""
     if len(instances) == 1:
         return deliver_written_files(con, written, sftp)
-    parts = [deliver_written_files(con, [w for w in written if w.instance == i.name], sftp.for_instance(i.name))
-             for i in instances]
+    parts, failure = [], None
+    for instance in instances:
+        try:
+            parts.append(deliver_written_files(con, [w for w in written if w.instance == instance.name],
+                                               sftp.for_instance(instance.name)))
+        except DeliveryError as exc:
+            failure = failure or exc
+    if failure:
+        raise failure
     counts = ("files_delivered", "files_skipped_identical", "files_undelivered")
     return {"delivery_destination": "; ".join(p["delivery_destination"] for p in parts),
             **{c: sum(p[c] for p in parts) for c in counts},
