@@ -9,6 +9,7 @@ from cc_reporting.delivery.sftp import HostKeyRefused, teleopti_sftp_from_env
 from cc_reporting.models.analytics.assets import jar
 from cc_reporting.models.kpi.assets import kpi_interval
 from cc_reporting.models.teleopti import assets as A
+from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.settings import DEFAULT_INSTANCE, parse_connect_instances
 from cc_reporting.staging.assets import stg_agent_report, stg_ctr
 from cc_reporting.staging.instances import instance_sql
@@ -172,3 +173,30 @@ def test_the_landing_sensor_lists_every_instance_prefix(two_instances):
     request = ctr_landing_sensor(dg.build_sensor_context(resources={"landing": two_instances}))
     assert sorted(request.run_config["ops"]["stg_ctr"]["config"]["object_keys"]) == [
         "connect/apac/ctr/2026/01/05/09/firehose-1", "connect/emea/ctr/2026/01/05/09/firehose-1"]
+
+
+def test_agent_performance_is_per_instance_for_one_user_name(two_instances, warehouse, tmp_path):
+    header = "Agent,StartInterval,EndInterval,Agent idle time,Non-Productive Time,Online time\n"
+    for name, online in (("emea", 1800), ("apac", 600)):
+        two_instances.write(f"connect/{name}/reports/TeleoptiAgentPerformance-1.csv",
+                            f"{header}jane.doe,2026-01-05T09:00:00Z,2026-01-05T09:30:00Z,0,0,{online}\n".encode())
+    materialize([stg_ctr, stg_agent_report], two_instances, warehouse)
+    with warehouse.connect() as con:  # agent events (one stream for all instances) of an agent of apac only
+        agent_state.ensure_tables(con)
+        con.execute("""INSERT INTO agent_state_intervals (interval_start, agent_id, agent_arn, username, online_s,
+                                                          idle_s, non_productive_s, covered_s)
+                       SELECT t, 'kim-id', 'arn:aws:connect:eu-west-1:111122223333:instance/0000-apac/agent/kim-id',
+                              'kim.ng', 900, 900, 0, 900
+                       FROM (VALUES (TIMESTAMP '2026-01-05 09:00'), (TIMESTAMP '2026-01-05 09:15')) v(t)""")
+    resources = {"landing": two_instances, "warehouse": warehouse, "teleopti_sftp": teleopti_sftp_from_env()}
+    assert dg.materialize([A.teleopti_agent_performance], resources=resources, partition_key=PARTITION).success
+    # each instance's report row split in two; the agent of the events in the instance of the agent's ARN
+    assert query(warehouse, """SELECT connect_instance, strftime(interval_start, '%H:%M'), agent_id, tot_work_dur
+                               FROM teleopti_agent_performance ORDER BY 1, 2, 3""") == [
+        ("apac", "09:00", "jane.doe", 300), ("apac", "09:00", "kim.ng", 900),
+        ("apac", "09:15", "jane.doe", 300), ("apac", "09:15", "kim.ng", 900),
+        ("emea", "09:00", "jane.doe", 900), ("emea", "09:15", "jane.doe", 900)]
+    files = {name: (tmp_path / "outbox" / name / "agent_performance/agent_performance_20260105_0900.csv").read_text()
+             for name in LEGS}
+    assert [line.split(";")[5] for line in files["emea"].splitlines()] == ["900"]
+    assert [line.split(";")[5] for line in files["apac"].splitlines()] == ["300", "900"]
