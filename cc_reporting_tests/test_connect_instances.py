@@ -9,6 +9,7 @@ from cc_reporting.delivery.sftp import HostKeyRefused, teleopti_sftp_from_env
 from cc_reporting.models.analytics.assets import jar
 from cc_reporting.models.kpi.assets import kpi_interval
 from cc_reporting.models.teleopti import assets as A
+from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.settings import DEFAULT_INSTANCE, parse_connect_instances
 from cc_reporting.staging.assets import stg_agent_report, stg_ctr
@@ -200,3 +201,15 @@ def test_agent_performance_is_per_instance_for_one_user_name(two_instances, ware
              for name in LEGS}
     assert [line.split(";")[5] for line in files["emea"].splitlines()] == ["900"]
     assert [line.split(";")[5] for line in files["apac"].splitlines()] == ["300", "900"]
+
+
+def test_a_warehouse_from_before_instances_gains_the_column_named_for_the_root_instance(monkeypatch, con):
+    monkeypatch.setenv("CC_CONNECT_INSTANCES", "main=,emea=connect/emea/")
+    S.ensure_tables(con)
+    con.execute("INSERT INTO teleopti_queue_stats (interval_start, queue) VALUES ('2026-01-05 09:00Z', 'q')")
+    for table in S.DDL:
+        con.execute(f"ALTER TABLE {table} DROP COLUMN connect_instance")
+    assert not S.instance_columns_exist(con)
+    S.ensure_tables(con)
+    assert S.instance_columns_exist(con)
+    assert con.execute("SELECT queue, connect_instance FROM teleopti_queue_stats").fetchall() == [("q", "main")]

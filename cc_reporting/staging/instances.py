@@ -37,10 +37,16 @@ def instance_listings(source_prefix: str, instances: tuple[ConnectInstance, ...]
     return [(i, i.prefix + source_prefix) for i in (instances or configured_instances())]
 
 
+def have_instance_column(con, tables) -> bool:
+    """Every one of `tables` (which exist) has `connect_instance`. Read from an empty result's columns, not the
+    catalog views (~20 ms for information_schema.columns on every run of every asset that asks), and without an
+    error that would abort the caller's transaction."""
+    return all("connect_instance" in [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+               for table in tables)
+
+
 def add_instance_column(con, table: str) -> None:
     """A warehouse made before instances existed gets the column, its rows the root instance's name."""
-    present = con.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = ? "
-                          "AND column_name = 'connect_instance'", [table]).fetchone()[0]
-    if not present:
+    if not have_instance_column(con, [table]):
         con.execute(f"ALTER TABLE {table} ADD COLUMN connect_instance VARCHAR "
                     f"DEFAULT {_literal(root_instance_name())}")

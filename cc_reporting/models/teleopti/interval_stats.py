@@ -9,7 +9,12 @@ from datetime import datetime
 
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import rules as R
-from cc_reporting.staging.instances import add_instance_column, configured_instances, root_instance_name
+from cc_reporting.staging.instances import (
+    add_instance_column,
+    configured_instances,
+    have_instance_column,
+    root_instance_name,
+)
 
 QUEUE_STATS_COLUMNS = [
     "interval", "date", "time", "queue", "queue_name", "offd_direct_call_cnt", "overflow_in_call_cnt",
@@ -68,12 +73,9 @@ def ensure_tables(con) -> None:
         add_instance_column(con, table)
 
 
-def instance_columns_exist(con) -> bool:
-    """Every statistics table has `connect_instance` (a warehouse made before instances existed lacks it)."""
-    return con.execute(
-        """SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
-           AND column_name = 'connect_instance' AND table_name IN (SELECT unnest(?::VARCHAR[]))""",
-        [list(DDL)]).fetchone()[0] == len(DDL)
+def instance_columns_exist(con, tables: list[str] | None = None) -> bool:
+    """The statistics tables have `connect_instance` (a warehouse made before instances existed lacks it)."""
+    return have_instance_column(con, tables or list(DDL))
 
 
 def tables_exist(con, names: list[str]) -> bool:
