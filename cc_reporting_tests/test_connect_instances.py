@@ -7,7 +7,7 @@ import pytest
 
 from cc_reporting.delivery.sftp import HostKeyRefused, teleopti_sftp_from_env
 from cc_reporting.models.analytics.assets import jar
-from cc_reporting.models.kpi.assets import kpi_interval
+from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti import assets as A
 from cc_reporting.models.teleopti import interval_stats as S
 from cc_reporting.realtime import intervals as agent_state
@@ -120,6 +120,12 @@ def test_kpis_are_per_instance(two_instances, warehouse):
     assert query(warehouse, """SELECT connect_instance, queue_id, queue_name, offered, answered, abandoned
                                FROM kpi_interval ORDER BY 1""") == [
         ("apac", "q-sales", "Sales", 2, 1, 1), ("emea", "q-sales", "Sales", 3, 2, 1)]
+    assert dg.materialize([kpi_daily], resources={"warehouse": warehouse}, partition_key="2026-01-05").success
+    assert query(warehouse, """SELECT grain, connect_instance, coalesce(queue_id, channel), offered, answered,
+                                      ivr_entered FROM kpi_daily ORDER BY 1, 2, 3""") == [
+        ("channel", "apac", "IVR", 0, 0, 2), ("channel", "apac", "VOICE", 2, 1, None),
+        ("channel", "emea", "IVR", 0, 0, 3), ("channel", "emea", "VOICE", 3, 2, None),
+        ("queue", "apac", "q-sales", 2, 1, None), ("queue", "emea", "q-sales", 3, 2, None)]
 
 
 def _serve(server: SftpTestServer, monkeypatch, tmp_path, prefix: str) -> None:
