@@ -111,10 +111,13 @@ def test_queues_sharing_a_name_are_counted_per_instance_and_filed_apart(two_inst
             ] == [(True, False), (True, False)]
 
 
-def test_kpis_are_per_instance(two_instances, warehouse):
+def test_kpis_are_per_instance_and_reconcile_with_teleopti_per_instance(two_instances, warehouse):
     materialize([stg_ctr], two_instances, warehouse)
+    assert _fifteen(two_instances, warehouse).success
     assert dg.materialize([jar], resources={"warehouse": warehouse}).success
-    assert dg.materialize([kpi_interval], resources={"warehouse": warehouse}, partition_key=PARTITION).success
+    result = dg.materialize([kpi_interval], resources={"warehouse": warehouse}, partition_key=PARTITION)
+    check = result.get_asset_check_evaluations()[0]
+    assert check.check_name == "reconciles_with_teleopti_queue_stats" and check.passed
     assert query(warehouse, 'SELECT connect_instance, count(*) FROM jar GROUP BY 1 ORDER BY 1') == [
         ("apac", 2), ("emea", 3)]
     assert query(warehouse, """SELECT connect_instance, queue_id, queue_name, offered, answered, abandoned

@@ -197,9 +197,13 @@ def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict
     ensure_tables(con)
     k_cols = ", ".join(f"{k} AS k{i}" for i, (k, _) in enumerate(TELEOPTI_PAIRS))
     t_cols = ", ".join(f"{t} AS t{i}" for i, (_, t) in enumerate(TELEOPTI_PAIRS))
+    stats_exist = table_exists(con, "teleopti_queue_stats")
+    if stats_exist:  # statistics from before instances existed: their rows are the root instance's
+        add_instance_column(con, "teleopti_queue_stats")
     teleopti = (f"SELECT * FROM (SELECT (interval_start AT TIME ZONE 'UTC') AS interval_start, queue AS queue_id,"
-                f" {t_cols} FROM teleopti_queue_stats)" if table_exists(con, "teleopti_queue_stats") else
+                f" connect_instance, {t_cols} FROM teleopti_queue_stats)" if stats_exist else
                 "SELECT NULL::TIMESTAMP AS interval_start, NULL::VARCHAR AS queue_id, "
+                "NULL::VARCHAR AS connect_instance, "
                 + ", ".join(f"NULL::BIGINT AS t{i}" for i in range(len(TELEOPTI_PAIRS))) + " WHERE false")
     checks = " UNION ALL ".join(
         f"SELECT interval_start, queue_id, '{k}' AS kpi_column, '{t}' AS teleopti_column,"
@@ -207,10 +211,10 @@ def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict
         f" WHERE coalesce(k{i}, 0) <> coalesce(t{i}, 0)"
         for i, (k, t) in enumerate(TELEOPTI_PAIRS))
     cur = con.execute(f"""
-        WITH k AS (SELECT interval_start, queue_id, {k_cols} FROM kpi_interval
+        WITH k AS (SELECT interval_start, queue_id, connect_instance, {k_cols} FROM kpi_interval
                    WHERE interval_start >= ? AND interval_start < ?),
         t AS (SELECT * FROM ({teleopti}) WHERE interval_start >= ? AND interval_start < ?),
-        joined AS (SELECT * FROM k FULL OUTER JOIN t USING (interval_start, queue_id))
+        joined AS (SELECT * FROM k FULL OUTER JOIN t USING (interval_start, queue_id, connect_instance))
         SELECT * FROM ({checks}) ORDER BY interval_start, queue_id, kpi_column""", [start, end, start, end])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

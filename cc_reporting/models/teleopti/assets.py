@@ -95,7 +95,7 @@ def _deliver(con, written, sftp: TeleoptiSftp, instances) -> dict:
     if failure:
         raise failure
     counts = ("files_delivered", "files_skipped_identical", "files_undelivered")
-    return {"delivery_destination": "; ".join(p["delivery_destination"] for p in parts),
+    return {"delivery_destination": "; ".join(dict.fromkeys(p["delivery_destination"] for p in parts)),
             **{c: sum(p[c] for p in parts) for c in counts},
             "delivered": dg.MetadataValue.md("\n\n".join(
                 f"**{i.name}**\n\n{p['delivered'].value}" for i, p in zip(instances, parts)))}
