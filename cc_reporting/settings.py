@@ -6,6 +6,7 @@ Secrets (SFTP password, key file) are not here: resources read them through `dg.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,56 @@ def _bool(value: str) -> bool:
 
 
 @dataclass(frozen=True)
+class ConnectInstance:
+    """One Amazon Connect instance: the name every report shows, and where its objects land in the landing zone."""
+
+    name: str
+    prefix: str      # '' (the zone's root) or a folder ending in '/': `<prefix>ctr/`, `<prefix>reports/`, ...
+    subfolder: str   # its Teleopti files' folder in the outbox and on the SFTP target; '' only for the default
+
+
+DEFAULT_INSTANCE = ConnectInstance("default", "", "")
+# The folders of an instance at the zone's root (and what the project keeps there): another instance's prefix may
+# sit beside them, not inside them or named like them.
+_ROOT_FOLDERS = {"", "ctr", "reports", "channels", "crm", "quarantine", "archive", "agent-events"}
+_INSTANCE_NAME = re.compile(r"[a-z][a-z0-9_]{0,31}")
+
+
+def parse_connect_instances(value: str | None) -> tuple[ConnectInstance, ...]:
+    """`CC_CONNECT_INSTANCES`: `name=prefix` items, comma-separated; unset or empty is today's single root layout.
+
+    A name is lower-case (`[a-z][a-z0-9_]*`: it also names the instance's `CC_TELEOPTI_SFTP_<NAME>_*` variables);
+    a prefix is a relative folder of the landing zone, and no prefix may lie inside another (an object belongs to
+    exactly one instance); one instance may stay at the root beside instances in folders. Raises ValueError with a one-line message."""
+    if not (value or "").strip():
+        return (DEFAULT_INSTANCE,)
+    instances: list[ConnectInstance] = []
+    for item in value.split(","):
+        name, sep, prefix = (part.strip() for part in item.partition("="))
+        problem = None
+        if not sep or not _INSTANCE_NAME.fullmatch(name):
+            problem = "is not name=prefix with a lower-case name (e.g. emea=connect/emea/)"
+        elif prefix.startswith(("/", "s3://")) or ".." in prefix.split("/") or "\\" in prefix:
+            problem = "has a prefix that is not a folder inside the landing zone (CC_LANDING_URI)"
+        if problem:
+            raise ValueError(f"CC_CONNECT_INSTANCES: {item.strip()!r} {problem}")
+        prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        for other in instances:
+            if other.name == name:
+                raise ValueError(f"CC_CONNECT_INSTANCES: instance {name!r} is named twice")
+            nested = (prefix.startswith(other.prefix) or other.prefix.startswith(prefix)) if prefix and other.prefix \
+                else (prefix or other.prefix).split("/")[0] in _ROOT_FOLDERS
+            if nested:
+                raise ValueError(f"CC_CONNECT_INSTANCES: the prefixes of {other.name!r} ({other.prefix or '(root)'})"
+                                 f" and {name!r} ({prefix or '(root)'}) overlap")
+        instances.append(ConnectInstance(name, prefix, name))
+    return tuple(instances)
+
+
+@dataclass(frozen=True)
 class Settings:
     landing_uri: str
+    connect_instances: tuple[ConnectInstance, ...]
     aws_endpoint_url: str | None
     agent_events: str
     warehouse_path: str
@@ -76,6 +125,7 @@ def load_settings() -> Settings:
     env = os.environ.get
     return Settings(
         landing_uri=env("CC_LANDING_URI", "data/landing"),
+        connect_instances=parse_connect_instances(env("CC_CONNECT_INSTANCES")),
         aws_endpoint_url=env("CC_AWS_ENDPOINT_URL") or None,
         agent_events=env("CC_AGENT_EVENTS", "data/landing/agent-events"),
         warehouse_path=env("CC_WAREHOUSE_PATH", "data/warehouse/cc_reporting.duckdb"),

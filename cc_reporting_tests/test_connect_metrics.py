@@ -169,3 +169,17 @@ def test_a_metric_added_to_the_catalog_gets_its_column_in_an_existing_table(con,
     B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "rta"))
     con.execute("COMMIT")
     assert row(con, "09:00:00")["abandonment_rate"] == pytest.approx(100 / 7)
+
+
+def test_the_definition_schemas_equal_the_tables_and_describe_every_column(con):
+    """The column schemas both assets carry at definition time are the tables as built, each column described."""
+    from cc_reporting.models.connect_metrics import build, reconciliation
+    from cc_reporting.models.connect_metrics.assets import connect_metrics, connect_reconciliation
+
+    build.ensure_tables(con)
+    con.execute(reconciliation.DDL)
+    for asset, table in ((connect_metrics, build.TABLE), (connect_reconciliation, reconciliation.RECONCILIATION)):
+        schema = asset.specs_by_key[asset.key].metadata["dagster/column_schema"]
+        actual = [(name, kind) for name, kind, *_ in con.execute(f"DESCRIBE {table}").fetchall()]
+        assert [(c.name, c.type) for c in schema.columns] == actual, table
+        assert all(c.description for c in schema.columns), table

@@ -28,6 +28,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 log = logging.getLogger(__name__)
 
 ENV_PREFIX = "CC_TELEOPTI_SFTP"
+# resource field -> variable suffix: `CC_TELEOPTI_SFTP_<suffix>`, or `CC_TELEOPTI_SFTP_<INSTANCE>_<suffix>`
+_ENV_FIELDS = {"host": "HOST", "port": "PORT", "user": "USER", "key_file": "KEY_FILE", "password": "PASSWORD",
+               "remote_dir": "DIR", "known_hosts": "KNOWN_HOSTS"}
 
 
 class DeliveryError(Exception):
@@ -108,6 +111,17 @@ class TeleoptiSftp(dg.ConfigurableResource):
     @classmethod
     def from_env(cls, **overrides) -> "TeleoptiSftp":
         return teleopti_sftp_from_env(**overrides)
+
+    def for_instance(self, name: str) -> "TeleoptiSftp":
+        """This target as one Connect instance sees it: every `CC_TELEOPTI_SFTP_<NAME>_*` variable that is set
+        replaces the shared value (read at run time, like the shared ones; never stored in run config). Host-key
+        checking is the same for every instance."""
+        values = {field: getattr(self, field) for field in type(self).model_fields}
+        for field, suffix in _ENV_FIELDS.items():
+            value = os.environ.get(f"{ENV_PREFIX}_{name.upper()}_{suffix}")
+            if value:
+                values[field] = int(value) if field == "port" else value
+        return TeleoptiSftp(**values)
 
     @property
     def configured(self) -> bool:

@@ -17,6 +17,7 @@ from cc_reporting.ingest.batch import Parsed
 from cc_reporting.ingest.bounded import BodyTooLarge, LineSizes, bounded_body, current_bounds, record_too_large
 from cc_reporting.resources.landing import LandingObject
 from cc_reporting.staging.agent_report_batch import ReportFile, report_files_sql, stage_report_body
+from cc_reporting.staging.instances import instance_sql
 from cc_reporting.staging.scratch import without_bom
 
 STG_AGENT_REPORT_DDL = """
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS stg_agent_report (
     source_key VARCHAR NOT NULL,
     source_last_modified TIMESTAMPTZ NOT NULL,
     ingested_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (agent_username, interval_start)
+    connect_instance VARCHAR NOT NULL DEFAULT 'default',  -- the instance whose landing prefix held the report
+    PRIMARY KEY (connect_instance, agent_username, interval_start)
 )
 """
 
@@ -170,23 +172,25 @@ def merge_agent_report_rows(con, items: list, batch_id: str, ingested_at) -> dic
         """CREATE OR REPLACE TEMP TABLE _report_winners AS
            SELECT b.* FROM (
                SELECT * FROM _report_batch
-               QUALIFY row_number() OVER (PARTITION BY agent_username, interval_start
+               QUALIFY row_number() OVER (PARTITION BY connect_instance, agent_username, interval_start
                                           ORDER BY source_last_modified DESC, source_key DESC) = 1) b
-           LEFT JOIN stg_agent_report s USING (agent_username, interval_start)
+           LEFT JOIN stg_agent_report s USING (connect_instance, agent_username, interval_start)
            WHERE s.agent_username IS NULL
               OR (b.source_last_modified, b.source_key) >= (s.source_last_modified, s.source_key)"""
     )
     replaced = con.execute(
-        """SELECT count(*) FROM stg_agent_report s JOIN _report_winners w USING (agent_username, interval_start)"""
+        """SELECT count(*) FROM stg_agent_report s
+           JOIN _report_winners w USING (connect_instance, agent_username, interval_start)"""
     ).fetchone()[0]
     con.execute(
         """DELETE FROM stg_agent_report s USING _report_winners w
-           WHERE s.agent_username = w.agent_username AND s.interval_start = w.interval_start"""
+           WHERE s.connect_instance = w.connect_instance AND s.agent_username = w.agent_username
+             AND s.interval_start = w.interval_start"""
     )
     con.execute(
         """INSERT INTO stg_agent_report_touched
            SELECT DISTINCT ?, w.interval_start, ? FROM _report_winners w
-           LEFT JOIN stg_agent_report s USING (agent_username, interval_start)
+           LEFT JOIN stg_agent_report s USING (connect_instance, agent_username, interval_start)
            WHERE s.agent_username IS NULL OR (w.online_s, w.non_productive_s, w.idle_s)
                  IS DISTINCT FROM (s.online_s, s.non_productive_s, s.idle_s)""",
         [batch_id, ingested_at],
@@ -212,7 +216,8 @@ def _create_report_batch(con, rows: list[dict], files: list[ReportFile], ingeste
                FROM _report_arrow""")
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _report_batch AS
-                        SELECT *, ?::TIMESTAMPTZ AS ingested_at FROM ({' UNION ALL BY NAME '.join(selects)})""",
+                        SELECT *, {instance_sql('source_key')} AS connect_instance, ?::TIMESTAMPTZ AS ingested_at
+                        FROM ({' UNION ALL BY NAME '.join(selects)})""",
                     [ingested_at])
     finally:
         for view in ("_report_arrow", "_report_file_names"):

@@ -25,6 +25,7 @@ from cc_reporting.staging.channel_sessions import (
 from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key, merge_crm_extract, parse_crm_extract
 from cc_reporting.staging.ctr_source import CTR_PREFIX, parse_ctr_object
 from cc_reporting.staging.ctr_table import merge_ctr_records, records_outside_range
+from cc_reporting.staging.instances import instance_listings
 from cc_reporting.staging.schema import ensure_staging_tables
 
 class IngestConfig(dg.Config):
@@ -33,14 +34,19 @@ class IngestConfig(dg.Config):
     object_keys: list[str] = []
 
 
-def _select(landing: LandingZone, prefix: str, config: IngestConfig, accept=lambda key: True):
+def _select(landing: LandingZone, prefix: str, config: IngestConfig, accept=lambda key: True, per_instance=False):
+    """The objects to ingest under `prefix`, or under every Connect instance's `<instance prefix><prefix>`;
+    `accept` judges a key relative to its instance's prefix."""
     wanted = set(config.object_keys)
-    return [o for o in landing.list(prefix) if accept(o.key) and (not wanted or o.key in wanted)]
+    listings = instance_listings(prefix) if per_instance else [(None, prefix)]
+    return [o for listed in listings for o in landing.list(listed[1])
+            if accept(o.key[len(listed[1]) - len(prefix):]) and (not wanted or o.key in wanted)]
 
 
-def _refused_metadata(landing: LandingZone, prefix: str) -> dict:
+def _refused_metadata(landing: LandingZone, prefix: str, per_instance=False) -> dict:
     """Entries of a local landing zone that were not read (symlinks, non-regular files), with why."""
-    refused = landing.list_refused(prefix)
+    listings = instance_listings(prefix) if per_instance else [(None, prefix)]
+    refused = [r for _, listed in listings for r in landing.list_refused(listed)]
     if not refused:
         return {}
     return {"objects_refused": len(refused), "refused": dg.MetadataValue.md(
@@ -99,13 +105,13 @@ def _touched_intervals(con, table: str, run_id: str, minutes: int) -> dg.Metadat
     metadata=definition_metadata("stg_ctr"),
 )
 def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone, warehouse: Warehouse):
-    objects = _select(landing, CTR_PREFIX, config)
+    objects = _select(landing, CTR_PREFIX, config, per_instance=True)
     with warehouse.connect() as con:
         ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(con, landing, "ctr", objects, parse_ctr_object, merge_ctr_records, context.run.run_id)
         touched = _touched_intervals(con, "stg_ctr_touched", context.run.run_id, 15)
         outside = records_outside_range(con, *partition_range())
-        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, CTR_PREFIX),
+        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, CTR_PREFIX, per_instance=True),
                     "touched_intervals": touched, **outside,
                     "dates_outside_partitions": dg.MetadataValue.json(outside["dates_outside_partitions"]),
                     **described_table_metadata(
@@ -132,14 +138,14 @@ def stg_ctr(context: dg.AssetExecutionContext, config: IngestConfig, landing: La
 def stg_agent_report(
     context: dg.AssetExecutionContext, config: IngestConfig, landing: LandingZone, warehouse: Warehouse
 ):
-    objects = _select(landing, REPORT_PREFIX, config, is_agent_report_key)
+    objects = _select(landing, REPORT_PREFIX, config, is_agent_report_key, per_instance=True)
     with warehouse.connect() as con:
         ensure_staging_tables(con, load_settings().pii_salt)
         report = ingest_objects(
             con, landing, "agent_report", objects, parse_agent_report, merge_agent_report_rows, context.run.run_id
         )
         touched = _touched_intervals(con, "stg_agent_report_touched", context.run.run_id, 30)
-        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, REPORT_PREFIX),
+        metadata = {**_ingest_metadata(report), **_refused_metadata(landing, REPORT_PREFIX, per_instance=True),
                     "touched_intervals": touched, **described_table_metadata(
             con, "stg_agent_report",
             "SELECT * EXCLUDE (source_key, ingested_at) FROM stg_agent_report ORDER BY interval_start DESC LIMIT 5",

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from cc_reporting.ingest.arrow_columns import int64_column, utf8_column
 from cc_reporting.resources.warehouse import arrow_view, ids_in, table_rows
+from cc_reporting.staging.instances import instance_sql
 
 STG_CTR_DDL = """
 CREATE TABLE IF NOT EXISTS stg_ctr (
@@ -22,6 +23,7 @@ CREATE TABLE IF NOT EXISTS stg_ctr (
     scheduled_ts TIMESTAMPTZ, transfer_completed_ts TIMESTAMPTZ,
     agent_connection_attempts INTEGER,
     aws_account_id VARCHAR, instance_id VARCHAR,
+    connect_instance VARCHAR DEFAULT 'default',  -- the instance whose landing prefix held the record
     agent_id VARCHAR, agent_username VARCHAR, agent_connected_ts TIMESTAMPTZ,
     agent_interaction_duration INTEGER, customer_hold_duration INTEGER,
     number_of_holds INTEGER, longest_hold_duration INTEGER,
@@ -142,6 +144,9 @@ def _select_list() -> str:
     return ",\n    ".join(cols)
 
 
+# Replaced per run by the instance of `r.source_key` (the setting is read at run time, this text at import).
+_INSTANCE_MARK = "__connect_instance__"
+
 # Every record of the batch, parsed and typed in one pass: `v` (every path) and the Attributes member are read in
 # the subquery and never stored, so the wide rows are written once, already typed.
 PARSED_SQL = f"""
@@ -151,6 +156,7 @@ SELECT
     {_select_list()},
     r.record_hash,
     r.source_key,
+    {_INSTANCE_MARK} AS connect_instance,
     ?::TIMESTAMPTZ AS ingested_at
 FROM (SELECT seq, source_key, md5(raw) AS record_hash, json_extract_string(raw, {PATH_LIST_SQL}) AS v,
              {', '.join(f"json_extract(raw, '{p}') AS {_json_column(p)}" for p in _OBJECT_PATHS)}
@@ -184,7 +190,7 @@ def merge_ctr_records(con, records: list[tuple[str, str | bytes]], batch_id: str
                utf8_column([raw for _, raw in records])]
     batch = pa.Table.from_arrays(columns, names=["seq", "source_key", "raw"])
     with arrow_view(con, "_ctr_batch_arrow", batch):
-        con.execute(PARSED_SQL, [ingested_at])
+        con.execute(PARSED_SQL.replace(_INSTANCE_MARK, instance_sql("r.source_key")), [ingested_at])
     con.execute(LATEST_SQL)
     bad_ts = con.execute("SELECT count(*) FROM batch_latest WHERE last_update_ts IS NULL").fetchone()[0]
     con.execute(TYPED_VIEW_SQL)

@@ -29,6 +29,7 @@ from cc_reporting.staging.agent_report_table import REPORT_PREFIX, is_agent_repo
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
 from cc_reporting.staging.channel_sessions import CHANNELS_PREFIX, is_channel_session_key
 from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key
+from cc_reporting.staging.instances import instance_listings
 from cc_reporting.staging.ctr_source import CTR_PREFIX
 
 MAX_OBJECTS_PER_RUN = 500
@@ -63,11 +64,12 @@ def _run_key(asset_name: str, batch) -> str:
 
 
 def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, raw: dg.AssetSpec,
-                 accept=lambda key: True):
+                 accept=lambda key: True, per_instance=False):
     cursor = LandingCursor.parse(context.cursor)
     requests, notes, pending, in_flight = _recover_failed_batches(context, cursor.pending, asset_name)
-    objects = [o for o in landing.list(prefix) if accept(o.key)]
-    _record(context, landing_observation(raw, prefix, objects, _now()))
+    listings = [listed for _, listed in instance_listings(prefix)] if per_instance else [prefix]
+    objects = [o for listed in listings for o in landing.list(listed) if accept(o.key[len(listed) - len(prefix):])]
+    _record(context, landing_observation(raw, ", ".join(listings), objects, _now()))
     batch = []
     if in_flight < MAX_PENDING_BATCHES:  # else the cursor stays where it is: nothing is passed, only delayed
         batch, cursor = next_batch(objects, cursor, MAX_OBJECTS_PER_RUN)
@@ -85,8 +87,9 @@ def landing_tick(context, landing: LandingZone, prefix: str, asset_name: str, ra
     context.update_cursor(cursor.serialize())
     if not requests:
         waiting = f"; {len(pending)} requested batch(es) not ingested yet" if pending else ""
-        news = (f"new objects under {prefix} wait (at most {MAX_PENDING_BATCHES} batches at once)"
-                if in_flight >= MAX_PENDING_BATCHES else f"no new objects under {prefix}")
+        under = ", ".join(listings)
+        news = (f"new objects under {under} wait (at most {MAX_PENDING_BATCHES} batches at once)"
+                if in_flight >= MAX_PENDING_BATCHES else f"no new objects under {under}")
         return dg.SkipReason(f"{news} ({len(objects)} listed){waiting}" + "".join("; " + n for n in notes))
     return requests[0] if len(requests) == 1 else requests
 
@@ -142,7 +145,7 @@ def _described(name: str, what: str, seconds: int) -> str:
            description=_described("ctr_landing_sensor", "New or updated Firehose objects under ctr/ (raw_ctr) → "
                                                         "ingest_ctr: stg_ctr, jar, car.", 30))
 def ctr_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    return landing_tick(context, landing, CTR_PREFIX, "stg_ctr", raw_ctr)
+    return landing_tick(context, landing, CTR_PREFIX, "stg_ctr", raw_ctr, per_instance=True)
 
 
 @dg.sensor(job=ingest_agent_report_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
@@ -150,7 +153,8 @@ def ctr_landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone
                                                          "(raw_agent_report) → ingest_agent_report: "
                                                          "stg_agent_report.", 60))
 def agent_report_sensor(context: dg.SensorEvaluationContext, landing: LandingZone):
-    return landing_tick(context, landing, REPORT_PREFIX, "stg_agent_report", raw_agent_report, is_agent_report_key)
+    return landing_tick(context, landing, REPORT_PREFIX, "stg_agent_report", raw_agent_report, is_agent_report_key,
+                        per_instance=True)
 
 
 @dg.sensor(job=ingest_channel_sessions_job, minimum_interval_seconds=60,

@@ -13,6 +13,7 @@ from cc_reporting.models.analytics.jar_config import (
 from cc_reporting.models.analytics.jar_schema import EXTRA_COLUMNS, SEED_COLUMNS
 from cc_reporting.models.teleopti import rules as R
 from cc_reporting.resources.warehouse import ids_in
+from cc_reporting.staging.instances import instance_sql
 
 # Every rule below that Teleopti also uses comes from teleopti/rules.py, so the JAR's flags and the Teleopti
 # queue statistics cannot drift apart. The expressions use stg_ctr's bare column names.
@@ -49,7 +50,7 @@ def create_base_table(con) -> None:
 LEG_COLUMNS = ("contact_id, previous_contact_id, next_contact_id, root_contact_id, channel, initiation_method, "
                "initiation_ts, disconnect_ts, disconnect_reason, transfer_completed_ts, agent_id, agent_username, "
                "agent_connected_ts, agent_interaction_duration, customer_hold_duration, acw_start_ts, acw_end_ts, "
-               "acw_duration, queue_id, queue_name, enqueue_ts, queue_duration, customer_phone_hash")
+               "acw_duration, queue_id, queue_name, enqueue_ts, queue_duration, customer_phone_hash, connect_instance")
 
 
 def _scope_filter(con, column: str, scope: str | None) -> str:
@@ -150,7 +151,7 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
                  WHEN pm.customers > 1 THEN 'ambiguous_phone'
                  ELSE 'none' END AS cust_id_origin,
             CASE WHEN {b('is_resolved')} IS NOT NULL THEN 'attribute' ELSE 'fcr' END AS is_resolved_origin,
-            next_contact_id, channel,
+            connect_instance, next_contact_id, channel,
             {invalid_attributes_sql(mapping)} AS invalid_attrs
         FROM _jar_legs l
         LEFT JOIN _jar_root_usid ru ON ru.contact_id = l.chain_root
@@ -193,6 +194,7 @@ def add_external_rows(con, scope: str | None) -> None:
             CASE WHEN e.customer_id IS NOT NULL THEN 'attribute' ELSE 'none' END AS cust_id_origin,
             CASE WHEN e.resolved IS NOT NULL THEN 'attribute' ELSE 'fcr' END AS is_resolved_origin,
             e.channel AS channel,
+            {instance_sql('e.source_key')} AS connect_instance,  -- the instance whose landing prefix held the file
             []::VARCHAR[] AS invalid_attrs
         FROM stg_channel_session e {where}""")
 

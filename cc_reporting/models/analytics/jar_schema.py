@@ -5,6 +5,8 @@ The 34 seed variables come first, spelled exactly as the seed spells them, then 
 """
 from __future__ import annotations
 
+from cc_reporting.staging.instances import add_instance_column
+
 SEED_COLUMNS = (
     ("ChannelType", "VARCHAR"), ("UniversalSessionId", "VARCHAR"), ("SessionId", "VARCHAR"), ("CUST_ID", "VARCHAR"),
     ("SessionStartTime", "TIMESTAMP"), ("InteractionStartTime", "TIMESTAMP"), ("InteractionEndTime", "TIMESTAMP"),
@@ -31,6 +33,7 @@ EXTRA_COLUMNS = (
     # Provenance, so metadata and the next refresh need not re-read staging:
     ("cust_id_origin", "VARCHAR"),       # attribute | phone | ambiguous_phone | none
     ("is_resolved_origin", "VARCHAR"),   # attribute (attr isResolved / field resolved) | fcr
+    ("connect_instance", "VARCHAR"),     # the instance whose landing prefix held the leg or session (docs/instances.md)
 )
 
 JAR_COLUMNS = tuple(name for name, _ in SEED_COLUMNS + EXTRA_COLUMNS)
@@ -71,6 +74,7 @@ SESSION_DAY_DDL = "CREATE TABLE IF NOT EXISTS jar_session_day (session_id VARCHA
 def ensure_jar_tables(con) -> None:
     for ddl in (JAR_DDL, INVALID_DDL, STATE_DDL, PHONE_MAP_DDL, CALLBACK_ROOT_DDL, SESSION_DAY_DDL):
         con.execute(ddl)
+    add_instance_column(con, "jar")
 
 
 def table_exists(con, name: str) -> bool:

@@ -12,7 +12,7 @@ import dagster as dg
 from cc_reporting.ingest.automation import starts_by_itself
 
 from cc_reporting.metadata import markdown_table, table_metadata
-from cc_reporting.models.connect_metrics import build, connect_api, reconciliation
+from cc_reporting.models.connect_metrics import build, columns, connect_api, reconciliation
 from cc_reporting.partitions import daily_partitions
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
@@ -32,6 +32,7 @@ def _build(con, settings, start, end) -> int:
 
 
 @dg.asset(partitions_def=daily_partitions, deps=["stg_ctr", "agent_state_intervals"], **_COMMON,
+          metadata={"dagster/column_schema": columns.metrics_schema()},
           description="Amazon Connect's historical metrics under Connect's names per 15-minute UTC interval and "
                       "queue, agent, routing profile and hierarchy level, for a day (docs/connect-metrics.md).")
 def connect_metrics(context: dg.AssetExecutionContext, warehouse: Warehouse):
@@ -57,6 +58,7 @@ def _instance(settings) -> tuple[str, str]:
 
 
 @dg.asset(partitions_def=daily_partitions, deps=["connect_metrics"], **_COMMON,
+          metadata={"dagster/column_schema": columns.reconciliation_schema()},
           check_specs=[dg.AssetCheckSpec(CHECK, asset="connect_reconciliation",
                                          description="Every metric of every interval and queue is within "
                                                      "CC_RECONCILE_TOLERANCE_PCT of Connect's GetMetricDataV2")],

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from cc_reporting.models.kpi import marts_sql as Q
 from cc_reporting.models.kpi.erlang import erlang_settings, register_udf
+from cc_reporting.staging.instances import add_instance_column, root_instance_name
 
 INTERVAL_S = 900
 AGENT_STATE_TABLE = "agent_state_queue_intervals"
@@ -24,8 +25,11 @@ TELEOPTI_PAIRS = [
 
 
 def ensure_tables(con) -> None:
-    for ddl in Q.DDL.values():
+    for table, ddl in Q.DDL.items():
         con.execute(ddl)
+        add_instance_column(con, table)
+    if table_exists(con, "jar"):  # a jar built before instances existed: its rows are the root instance's
+        add_instance_column(con, "jar")
 
 
 def naive_utc(t: datetime) -> datetime:
@@ -57,9 +61,15 @@ def _nulls(columns: list[str]) -> str:
 
 
 def _queue_names(source: str) -> str:
-    """Fill the name of a row that has agent-state time but no legs from the queue's latest queued leg."""
-    return f"""SELECT r.* REPLACE (coalesce(r.queue_name, n.name) AS queue_name) FROM {source} r
-        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {Q.latest_queue_name("enqueued_at")} AS name FROM jar
+    """Fill the name and instance of a row that has agent-state time but no legs from the queue's latest queued leg
+    (agent events name no instance; a queue no leg names goes to the root instance, else the first configured)."""
+    root = root_instance_name().replace("'", "''")
+    return f"""SELECT r.* REPLACE (coalesce(r.queue_name, n.name) AS queue_name,
+                                   coalesce(r.connect_instance, n.instance, '{root}') AS connect_instance)
+        FROM {source} r
+        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {Q.latest_queue_name("enqueued_at")} AS name,
+                          {Q.latest_name_rule("connect_instance", "enqueued_at", '"SessionId"')} AS instance
+                   FROM jar
                    WHERE is_queued = 1 AND "AgentSkillId" IN (SELECT queue_id FROM {source} WHERE queue_name IS NULL)
                    GROUP BY 1) n USING (queue_id)"""
 
@@ -79,14 +89,15 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
         WITH p AS ({Q.jar_base("is_queued = 1 AND enqueued_at >= ? - INTERVAL 15 MINUTE AND enqueued_at < ?",
                                since=start - timedelta(minutes=15))}),
         legs AS (
-            SELECT time_bucket(INTERVAL 15 MINUTE, attr_ts) AS interval_start, "AgentSkillId" AS queue_id,
+            SELECT time_bucket(INTERVAL 15 MINUTE, attr_ts) AS interval_start, connect_instance,
+                   "AgentSkillId" AS queue_id,
                    {Q.latest_queue_name("attr_ts")} AS queue_name, {Q.select_list(aggs)}
             FROM p GROUP BY ALL),
         agents AS (
             SELECT interval_start, queue_id, sum(on_contact_s) AS on_contact_s, sum(idle_s) AS idle_s
             FROM {_agent_state(con)} WHERE interval_start >= ? AND interval_start < ? GROUP BY ALL),
         counts AS (
-            SELECT interval_start, queue_id, l.queue_name, {_counts('l', list(aggs), zero=True)},
+            SELECT interval_start, queue_id, l.connect_instance, l.queue_name, {_counts('l', list(aggs), zero=True)},
                    {_nulls(Q.IVR_COLUMNS)}, a.on_contact_s, a.idle_s
             FROM legs l FULL OUTER JOIN agents a USING (interval_start, queue_id)
             WHERE interval_start >= ? AND interval_start < ?),
@@ -135,7 +146,7 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
             SELECT b.*, coalesce(later.queued_step > b."JourneyStep", false) AS later_queued
             FROM b LEFT JOIN later ON later.usid = b."UniversalSessionId"),
         q_legs AS (
-            SELECT day, "AgentSkillId" AS queue_id, {Q.latest_queue_name("attr_ts")} AS queue_name,
+            SELECT day, connect_instance, "AgentSkillId" AS queue_id, {Q.latest_queue_name("attr_ts")} AS queue_name,
                    {Q.select_list(aggs)}
             FROM b WHERE is_queued = 1 GROUP BY ALL),
         q_agents AS (
@@ -145,18 +156,20 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
                 FROM {_agent_state(con)} WHERE interval_start >= ? AND interval_start < ? GROUP BY ALL)
             WHERE day IN (SELECT day FROM days)),
         q AS (
-            SELECT day, 'queue' AS grain, queue_id, l.queue_name, NULL::VARCHAR AS channel,
+            SELECT day, 'queue' AS grain, queue_id, l.connect_instance, l.queue_name, NULL::VARCHAR AS channel,
                    {_counts('l', queue_cols, zero=True)}, {_nulls(ivr_cols)}, a.on_contact_s, a.idle_s
             FROM q_legs l FULL OUTER JOIN q_agents a USING (day, queue_id)),
-        c_rows AS (SELECT day, "ChannelType" AS channel, {Q.select_list(aggs)} FROM b GROUP BY ALL),
+        c_rows AS (
+            SELECT day, "ChannelType" AS channel, connect_instance, {Q.select_list(aggs)} FROM b GROUP BY ALL),
         ivr AS (
-            SELECT * FROM (SELECT day, 'IVR' AS channel, {Q.select_list(Q.ivr_aggregates())} FROM bi GROUP BY ALL)
+            SELECT * FROM (SELECT day, 'IVR' AS channel, connect_instance, {Q.select_list(Q.ivr_aggregates())}
+                           FROM bi GROUP BY ALL)
             WHERE ivr_entered > 0),
         c AS (
             SELECT day, 'channel' AS grain, NULL::VARCHAR AS queue_id, NULL::VARCHAR AS queue_name, channel,
-                   {_counts('r', queue_cols, zero=True)}, {_counts('i', ivr_cols, zero=False)},
+                   connect_instance, {_counts('r', queue_cols, zero=True)}, {_counts('i', ivr_cols, zero=False)},
                    {_nulls(Q.AGENT_STATE_COLUMNS)}
-            FROM c_rows r FULL OUTER JOIN ivr i USING (day, channel)),
+            FROM c_rows r FULL OUTER JOIN ivr i USING (day, channel, connect_instance)),
         named AS ({_queue_names('q')}),
         all_rows AS (SELECT * FROM named UNION ALL BY NAME SELECT * FROM c)
         SELECT *, {Q.rate_select()} FROM all_rows"""
@@ -184,9 +197,13 @@ def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict
     ensure_tables(con)
     k_cols = ", ".join(f"{k} AS k{i}" for i, (k, _) in enumerate(TELEOPTI_PAIRS))
     t_cols = ", ".join(f"{t} AS t{i}" for i, (_, t) in enumerate(TELEOPTI_PAIRS))
+    stats_exist = table_exists(con, "teleopti_queue_stats")
+    if stats_exist:  # statistics from before instances existed: their rows are the root instance's
+        add_instance_column(con, "teleopti_queue_stats")
     teleopti = (f"SELECT * FROM (SELECT (interval_start AT TIME ZONE 'UTC') AS interval_start, queue AS queue_id,"
-                f" {t_cols} FROM teleopti_queue_stats)" if table_exists(con, "teleopti_queue_stats") else
+                f" connect_instance, {t_cols} FROM teleopti_queue_stats)" if stats_exist else
                 "SELECT NULL::TIMESTAMP AS interval_start, NULL::VARCHAR AS queue_id, "
+                "NULL::VARCHAR AS connect_instance, "
                 + ", ".join(f"NULL::BIGINT AS t{i}" for i in range(len(TELEOPTI_PAIRS))) + " WHERE false")
     checks = " UNION ALL ".join(
         f"SELECT interval_start, queue_id, '{k}' AS kpi_column, '{t}' AS teleopti_column,"
@@ -194,10 +211,10 @@ def kpi_vs_teleopti_mismatches(con, start: datetime, end: datetime) -> list[dict
         f" WHERE coalesce(k{i}, 0) <> coalesce(t{i}, 0)"
         for i, (k, t) in enumerate(TELEOPTI_PAIRS))
     cur = con.execute(f"""
-        WITH k AS (SELECT interval_start, queue_id, {k_cols} FROM kpi_interval
+        WITH k AS (SELECT interval_start, queue_id, connect_instance, {k_cols} FROM kpi_interval
                    WHERE interval_start >= ? AND interval_start < ?),
         t AS (SELECT * FROM ({teleopti}) WHERE interval_start >= ? AND interval_start < ?),
-        joined AS (SELECT * FROM k FULL OUTER JOIN t USING (interval_start, queue_id))
+        joined AS (SELECT * FROM k FULL OUTER JOIN t USING (interval_start, queue_id, connect_instance))
         SELECT * FROM ({checks}) ORDER BY interval_start, queue_id, kpi_column""", [start, end, start, end])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -12,10 +12,10 @@ from cc_reporting.models.teleopti.rules import latest_queue_name as latest_name_
 
 KEY_COLUMNS_INTERVAL = {
     "interval_start": "TIMESTAMP", "interval_key": "VARCHAR", "interval_start_local": "TIMESTAMP",
-    "queue_id": "VARCHAR", "queue_name": "VARCHAR",
+    "queue_id": "VARCHAR", "queue_name": "VARCHAR", "connect_instance": "VARCHAR",
 }
 KEY_COLUMNS_DAILY = {"day": "DATE", "grain": "VARCHAR", "queue_id": "VARCHAR", "queue_name": "VARCHAR",
-                     "channel": "VARCHAR"}
+                     "channel": "VARCHAR", "connect_instance": "VARCHAR"}
 
 _FCR_ELIGIBLE = ('("InteractionStartTime" IS NOT NULL AND is_outbound = 0 AND "IsTransferred" IS NOT TRUE'
                  ' AND "IsResolved" IS NOT NULL)')

@@ -1,4 +1,5 @@
-"""The Teleopti files (teleopti-feed.md "Files"): one per interval and kind under `<outbox>/<kind>/`.
+"""The Teleopti files (teleopti-feed.md "Files"): one per interval and kind under `<outbox>/<kind>/`, and with
+several Connect instances one set per instance under `<outbox>/<instance>/<kind>/` (docs/instances.md).
 
 Names carry the interval start in UTC (`queue_stats_20260105_0900.csv`) so a DST fall-back day, whose local
 wall times repeat an hour, never writes two intervals to one name; the `date`/`time` fields inside are local.
@@ -24,6 +25,7 @@ from cc_reporting.models.teleopti.interval_stats import (
     CONTACT_FILE_COLUMNS,
     QUEUE_STATS_COLUMNS,
 )
+from cc_reporting.settings import DEFAULT_INSTANCE, ConnectInstance
 
 INTERVAL = timedelta(minutes=15)
 TEMP_PREFIX = ".tmp-"  # mkstemp's prefix for our files; stale ones are swept by the next write
@@ -53,8 +55,9 @@ class WrittenFile:
     interval_start: datetime
     kind: str
     path: Path
-    remote_name: str  # `<kind>/<file name>`, the same layout on the SFTP target
+    remote_name: str  # `[<instance>/]<kind>/<file name>`: the outbox's layout, the same on the SFTP target
     changed: bool
+    instance: str = DEFAULT_INSTANCE.name
 
 
 def file_name(kind: str, interval_start: datetime) -> str:
@@ -98,12 +101,24 @@ def intervals(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def write_files(con, kind: FileKind, start: datetime, end: datetime, outbox: str) -> list[WrittenFile]:
+def write_files(con, kind: FileKind, start: datetime, end: datetime, outbox: str,
+                instances: tuple[ConnectInstance, ...] = (DEFAULT_INSTANCE,)) -> list[WrittenFile]:
+    """Every Connect instance's files of the window (the instance's own rows only), each in its own folder:
+    `<outbox>/<instance>/<kind>/`; the unconfigured default instance keeps `<outbox>/<kind>/`."""
+    several = len(instances) > 1
+    return [file for instance in instances
+            for file in _write_instance_files(con, kind, start, end, outbox, instance, several)]
+
+
+def _write_instance_files(con, kind: FileKind, start: datetime, end: datetime, outbox: str,
+                          instance: ConnectInstance, several: bool) -> list[WrittenFile]:
     """One file per 15-minute interval of the window, an empty one for a quiet interval; only changed content is
     written. The window's rows come from one statement (`render_window`), in interval order."""
-    sweep_stale(Path(outbox) / kind.kind, f"{TEMP_PREFIX}*")  # a crash's leftovers (failed writes remove their own)
+    relative = f"{instance.subfolder}/{kind.kind}" if instance.subfolder else kind.kind
+    folder = Path(outbox) / relative
+    sweep_stale(folder, f"{TEMP_PREFIX}*")  # a crash's leftovers (failed writes remove their own)
     header = csv_line(kind.columns, kind.separator) if kind.header else ""
-    bodies = render_window(con, kind, start, end)
+    bodies = render_window(con, kind, start, end, instance.name if several else None)
     pending = next(bodies, None)
     written = []
     for interval_start in intervals(start, end):
@@ -111,7 +126,7 @@ def write_files(con, kind: FileKind, start: datetime, end: datetime, outbox: str
         if pending is not None and pending[0] == interval_start:
             body, pending = pending[1], next(bodies, None)
         name = file_name(kind.kind, interval_start)
-        path = Path(outbox) / kind.kind / name
+        path = folder / name
         changed = _write_if_changed(path, (header + body).encode("utf-8"))
-        written.append(WrittenFile(interval_start, kind.kind, path, f"{kind.kind}/{name}", changed))
+        written.append(WrittenFile(interval_start, kind.kind, path, f"{relative}/{name}", changed, instance.name))
     return written

@@ -9,6 +9,12 @@ from datetime import datetime
 
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.models.teleopti import rules as R
+from cc_reporting.staging.instances import (
+    add_instance_column,
+    configured_instances,
+    have_instance_column,
+    root_instance_name,
+)
 
 QUEUE_STATS_COLUMNS = [
     "interval", "date", "time", "queue", "queue_name", "offd_direct_call_cnt", "overflow_in_call_cnt",
@@ -40,29 +46,36 @@ DDL = {
         queued_and_aband_call_dur BIGINT, talking_call_dur BIGINT, wrap_up_dur BIGINT,
         queued_answ_longest_que_dur BIGINT, queued_aband_longest_que_dur BIGINT, avg_avail_member_cnt DOUBLE,
         ans_servicelevel_cnt BIGINT, wait_dur BIGINT, aband_short_call_cnt BIGINT, aband_within_sl_cnt BIGINT,
-        left_unanswered_cnt BIGINT, null_queue_duration_cnt BIGINT)""",
+        left_unanswered_cnt BIGINT, null_queue_duration_cnt BIGINT, connect_instance VARCHAR)""",
     "teleopti_agent_queue_stats": """CREATE TABLE IF NOT EXISTS teleopti_agent_queue_stats (
         interval_start TIMESTAMPTZ NOT NULL, interval INTEGER, date VARCHAR, time VARCHAR, agent_id VARCHAR,
         agent_name VARCHAR, queue VARCHAR, queue_name VARCHAR, talking_call_dur BIGINT, wrap_up_dur BIGINT,
-        answ_call_cnt BIGINT, transfer_out_call_cnt BIGINT)""",
+        answ_call_cnt BIGINT, transfer_out_call_cnt BIGINT, connect_instance VARCHAR)""",
     "teleopti_agent_performance": """CREATE TABLE IF NOT EXISTS teleopti_agent_performance (
         interval_start TIMESTAMPTZ NOT NULL, interval INTEGER, date VARCHAR, time VARCHAR, agent_id VARCHAR,
         agent_name VARCHAR, tot_work_dur BIGINT, pause_dur BIGINT, avail_dur BIGINT, wait_dur BIGINT,
         admin_dur BIGINT, direct_out_call_cnt BIGINT, direct_out_call_dur BIGINT, direct_in_call_cnt BIGINT,
-        direct_in_call_dur BIGINT, source VARCHAR)""",
+        direct_in_call_dur BIGINT, source VARCHAR, connect_instance VARCHAR)""",
     "teleopti_contacts": """CREATE TABLE IF NOT EXISTS teleopti_contacts (
         interval_start TIMESTAMPTZ NOT NULL, Agent_ARN VARCHAR, Agent_AfterContactWorkDuration INTEGER,
         Agent_AgentInteractionDuration INTEGER, Agent_CustomerHoldDuration INTEGER, Agent_Username VARCHAR,
         Channel VARCHAR, ContactID VARCHAR, InitiationMethod VARCHAR, InitiationTimestamp VARCHAR,
         Queue_ARN VARCHAR, Queue_Duration INTEGER, Queue_EnqueueTimestamp VARCHAR, Queue_Name VARCHAR,
-        SystemEndpoint_Address VARCHAR, TransferCompletedTimestamp VARCHAR, TransferredToEndpoint VARCHAR)""",
+        SystemEndpoint_Address VARCHAR, TransferCompletedTimestamp VARCHAR, TransferredToEndpoint VARCHAR,
+        connect_instance VARCHAR)""",
 }
 
 
 def ensure_tables(con) -> None:
     agent_state.ensure_tables(con)  # the agent-state views the statistics join (empty without agent events)
-    for ddl in DDL.values():
+    for table, ddl in DDL.items():
         con.execute(ddl)
+        add_instance_column(con, table)
+
+
+def instance_columns_exist(con, tables: list[str] | None = None) -> bool:
+    """The statistics tables have `connect_instance` (a warehouse made before instances existed lacks it)."""
+    return have_instance_column(con, tables or list(DDL))
 
 
 def tables_exist(con, names: list[str]) -> bool:
@@ -97,7 +110,7 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             WHERE {R.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT legs.interval_start, 15 AS interval, {date.replace('interval_start', 'legs.interval_start')} AS date,
             {time.replace('interval_start', 'legs.interval_start')} AS time,
-            legs.queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
+            legs.connect_instance, legs.queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
             count(*) FILTER (WHERE NOT {R.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
             count(*) FILTER (WHERE {R.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
             count(*) FILTER (WHERE {R.IS_ABANDONED}) AS aband_call_cnt,
@@ -118,7 +131,8 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             count(*) FILTER (WHERE queue_duration IS NULL) AS null_queue_duration_cnt
         FROM legs LEFT JOIN agent_state_teleopti_queue a
             ON a.interval_start = timezone('UTC', legs.interval_start) AND a.queue_id = legs.queue_id
-        GROUP BY legs.interval_start, legs.queue_id"""
+        -- a queue is (instance, queue): two instances' queues never merge, whatever their names or ids
+        GROUP BY legs.interval_start, legs.connect_instance, legs.queue_id"""
     return _replace_window(con, "teleopti_queue_stats", sql, start, end, [start, end])
 
 
@@ -130,15 +144,32 @@ def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int
             WHERE {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
-            agent_username AS agent_id,
+            connect_instance, agent_username AS agent_id,
             coalesce(any_value(n.agent_name), agent_username) AS agent_name,
             queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
             sum({R.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
             count(*) AS answ_call_cnt,
             count(*) FILTER (WHERE {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
         FROM legs LEFT JOIN ({AGENT_NAMES}) n ON n.agent_id = legs.agent_username
-        GROUP BY interval_start, agent_username, queue_id"""
+        GROUP BY interval_start, connect_instance, agent_username, queue_id"""
     return _replace_window(con, "teleopti_agent_queue_stats", sql, start, end, [start, end])
+
+
+# Agent events come from one stream for every instance: an agent's instance is the Connect instance id in the agent's
+# ARN (`arn:...:instance/<id>/agent/<id>`), named through the CTRs staged from that instance's prefix.
+_STATE_INSTANCE_JOIN = """LEFT JOIN (
+    SELECT DISTINCT i.username, c.connect_instance FROM agent_state_intervals i
+    JOIN (SELECT DISTINCT instance_id, connect_instance FROM stg_ctr) c ON split_part(i.agent_arn, '/', 2) = c.instance_id
+    ) agent_instance ON agent_instance.username = agent_state_teleopti_agent.agent_id"""
+
+
+def _state_instance() -> str:
+    """The instance of an agent-state row: with one instance a constant; else by the agent's ARN, and an agent no
+    staged CTR names goes to the root instance (or the first configured)."""
+    root = root_instance_name().replace("'", "''")
+    if len(configured_instances()) == 1:
+        return f"'{root}'"
+    return f"coalesce(agent_instance.connect_instance, '{root}')"
 
 
 def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int:
@@ -146,49 +177,51 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
     date, time = R.local_date_time("interval_start", tz)
     sql = f"""
         WITH report AS (
-            SELECT agent_username, interval_start AS row_start, max(agent_name) AS agent_name,
+            SELECT connect_instance, agent_username, interval_start AS row_start, max(agent_name) AS agent_name,
                    coalesce(online_s, 0) AS online, coalesce(non_productive_s, 0) AS pause,
                    coalesce(online_s, 0) - coalesce(non_productive_s, 0) AS avail, coalesce(idle_s, 0) AS idle
             FROM stg_agent_report
             WHERE interval_start >= ? - INTERVAL 15 MINUTE AND interval_start < ?
             GROUP BY ALL),
         halves AS (
-            SELECT agent_username, agent_name, row_start + INTERVAL (h * 15) MINUTE AS interval_start,
+            SELECT connect_instance, agent_username, agent_name,
+                   row_start + INTERVAL (h * 15) MINUTE AS interval_start,
                    CASE WHEN h = 0 THEN ceil(online / 2) ELSE floor(online / 2) END AS tot_work_dur,
                    CASE WHEN h = 0 THEN ceil(pause / 2) ELSE floor(pause / 2) END AS pause_dur,
                    CASE WHEN h = 0 THEN ceil(avail / 2) ELSE floor(avail / 2) END AS avail_dur,
                    CASE WHEN h = 0 THEN ceil(idle / 2) ELSE floor(idle / 2) END AS wait_dur
             FROM report CROSS JOIN (VALUES (0), (1)) AS half(h)),
         outbound AS (
-            SELECT agent_username, {_bucket('agent_connected_ts')} AS interval_start,
+            SELECT connect_instance, agent_username, {_bucket('agent_connected_ts')} AS interval_start,
                    count(*) AS direct_out_call_cnt, sum({R.TALK_PLUS_HOLD}) AS direct_out_call_dur
             FROM stg_ctr WHERE initiation_method = 'OUTBOUND' AND agent_username IS NOT NULL
               AND agent_connected_ts >= ? AND agent_connected_ts < ? GROUP BY ALL),
         direct_in AS (
-            SELECT agent_username, {_bucket('enqueue_ts')} AS interval_start,
+            SELECT connect_instance, agent_username, {_bucket('enqueue_ts')} AS interval_start,
                    count(*) AS direct_in_call_cnt, sum({R.TALK_PLUS_HOLD}) AS direct_in_call_dur
             FROM stg_ctr WHERE is_agent_queue AND {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ? GROUP BY ALL),
         state AS (
-            SELECT agent_id AS agent_username, timezone('UTC', interval_start) AS interval_start, agent_name,
+            SELECT {_state_instance()} AS connect_instance, agent_id AS agent_username,
+                   timezone('UTC', interval_start) AS interval_start, agent_name,
                    tot_work_dur, pause_dur, avail_dur, wait_dur, covered
-            FROM agent_state_teleopti_agent
+            FROM agent_state_teleopti_agent {_STATE_INSTANCE_JOIN if len(configured_instances()) > 1 else ''}
             WHERE agent_id IS NOT NULL AND interval_start >= timezone('UTC', ?::TIMESTAMPTZ)
               AND interval_start < timezone('UTC', ?::TIMESTAMPTZ)),
         agents AS (
-            SELECT agent_username, interval_start FROM halves WHERE tot_work_dur > 0
-            UNION SELECT agent_username, interval_start FROM state WHERE tot_work_dur > 0
-            UNION SELECT agent_username, interval_start FROM outbound
-            UNION SELECT agent_username, interval_start FROM direct_in),
+            SELECT connect_instance, agent_username, interval_start FROM halves WHERE tot_work_dur > 0
+            UNION SELECT connect_instance, agent_username, interval_start FROM state WHERE tot_work_dur > 0
+            UNION SELECT connect_instance, agent_username, interval_start FROM outbound
+            UNION SELECT connect_instance, agent_username, interval_start FROM direct_in),
         picked AS (
             SELECT a.*, {R.AGENT_TIME_SOURCE} AS source,
                    coalesce(st.agent_name, h.agent_name, a.agent_username) AS agent_name
             FROM agents a
-            LEFT JOIN state st USING (agent_username, interval_start)
-            LEFT JOIN halves h USING (agent_username, interval_start))
+            LEFT JOIN state st USING (connect_instance, agent_username, interval_start)
+            LEFT JOIN halves h USING (connect_instance, agent_username, interval_start))
         SELECT a.interval_start, 15 AS interval, {date.replace('interval_start', 'a.interval_start')} AS date,
             {time.replace('interval_start', 'a.interval_start')} AS time,
-            a.agent_username AS agent_id, a.agent_name,
+            a.connect_instance, a.agent_username AS agent_id, a.agent_name,
             {R.agent_time('tot_work_dur', 'a.source')} AS tot_work_dur,
             {R.agent_time('pause_dur', 'a.source')} AS pause_dur,
             {R.agent_time('avail_dur', 'a.source')} AS avail_dur,
@@ -199,10 +232,10 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
             coalesce(d.direct_in_call_cnt, 0) AS direct_in_call_cnt,
             coalesce(d.direct_in_call_dur, 0) AS direct_in_call_dur, a.source
         FROM picked a
-        LEFT JOIN state st USING (agent_username, interval_start)
-        LEFT JOIN halves h USING (agent_username, interval_start)
-        LEFT JOIN outbound o USING (agent_username, interval_start)
-        LEFT JOIN direct_in d USING (agent_username, interval_start)
+        LEFT JOIN state st USING (connect_instance, agent_username, interval_start)
+        LEFT JOIN halves h USING (connect_instance, agent_username, interval_start)
+        LEFT JOIN outbound o USING (connect_instance, agent_username, interval_start)
+        LEFT JOIN direct_in d USING (connect_instance, agent_username, interval_start)
         WHERE a.interval_start >= ? AND a.interval_start < ?"""
     return _replace_window(con, "teleopti_agent_performance", sql, start, end,
                            [start, end, start, end, start, end, start, end, start, end])
@@ -220,7 +253,7 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
             FROM stg_ctr
             -- attributed_ts is one of the two: a superset DuckDB can prune row groups with (the coalesce it cannot)
             WHERE (enqueue_ts >= $1 AND enqueue_ts < $2) OR (initiation_ts >= $1 AND initiation_ts < $2))
-        SELECT {_bucket('attributed_ts')} AS interval_start,
+        SELECT {_bucket('attributed_ts')} AS interval_start, connect_instance,
             agent_id AS Agent_ARN, acw_duration AS Agent_AfterContactWorkDuration,
             agent_interaction_duration AS Agent_AgentInteractionDuration,
             customer_hold_duration AS Agent_CustomerHoldDuration, agent_username AS Agent_Username,

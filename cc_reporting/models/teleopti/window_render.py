@@ -31,10 +31,15 @@ def _column_types(con, table: str) -> dict[str, str]:
     return {name: dtype for name, dtype, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
 
 
-def render_window(con, kind, start: datetime, end: datetime) -> Iterator[tuple[datetime, str]]:
-    """(interval start, file body without header) of every interval of [start, end) that has rows, in order."""
+def render_window(con, kind, start: datetime, end: datetime,
+                  instance: str | None = None) -> Iterator[tuple[datetime, str]]:
+    """(interval start, file body without header) of every interval of [start, end) that has rows, in order;
+    only `instance`'s rows when given (None: every row, the single-instance case)."""
     types = _column_types(con, kind.table)
     window = "interval_start >= $start AND interval_start < $end"
+    if instance is not None:
+        window += " AND connect_instance = $instance"
+    scope = {"instance": instance} if instance is not None else {}
     sep = kind.separator
     cells, texts, others = [], [], []
     for column in kind.columns:
@@ -59,8 +64,8 @@ def render_window(con, kind, start: datetime, end: datetime) -> Iterator[tuple[d
         f"""SELECT coalesce(list(DISTINCT t) FILTER (WHERE t IS NOT NULL AND NOT {plain_text('t', sep)}), []),
                    coalesce(list(DISTINCT o) FILTER (WHERE o IS NOT NULL), [])
             FROM (SELECT unnest({text_list}) AS t, unnest({other_list}) AS o FROM {kind.table} WHERE {window})""",
-        {"start": start, "end": end}).fetchone()
-    params = {"start": start, "end": end, "texts": found_texts, "text_cells": [csv_cell(v, sep) for v in found_texts]}
+        {"start": start, "end": end} | scope).fetchone()
+    params = scope | {"start": start, "end": end, "texts": found_texts, "text_cells": [csv_cell(v, sep) for v in found_texts]}
     if others:
         params |= {"others": found_others, "other_cells": [csv_cell(v, sep) for v in found_others]}
     # concat() of the cells and separators: one allocation per line (a chain of || is three times slower).
