@@ -191,3 +191,18 @@ def test_restore_command(sim, landing, monkeypatch, capsys):
     assert "ctr: " in capsys.readouterr().out
     assert {k for k in snapshot(landing)} == {k for k in before if k.startswith("ctr/")}
     assert restore_command("2025-01-01") == 1 and restore_command("yesterday") == 2
+
+
+def test_objects_under_every_connect_instance_prefix_are_planned_for_the_archive(tmp_path, monkeypatch):
+    """With CC_CONNECT_INSTANCES, each instance's landing folder is compacted too, its Firehose day read from the
+    path after the instance prefix (the archive keeps every object's key)."""
+    monkeypatch.setenv("CC_CONNECT_INSTANCES", "main=,emea=connect/emea/")
+    landing = LandingZone(uri=str(tmp_path / "zone"))
+    body = (json.dumps({"ContactId": "c1", "LastUpdateTimestamp": "2026-01-05T09:00:00Z"})).encode()
+    keys = ["ctr/2026/01/05/09/root-object", "connect/emea/ctr/2026/01/05/09/emea-object"]
+    for key in keys:
+        landing.write(key, body)
+    groups, pending = compaction.plan(landing, future(), 30)
+    assert pending == 0
+    assert sorted(o.key for objects in groups.values() for o in objects) == sorted(keys)
+    assert set(groups) == {("ctr", date(2026, 1, 5))}  # the day from the path, not the files' mtime

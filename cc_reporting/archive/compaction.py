@@ -70,9 +70,10 @@ def day_prefix(source: str, day: date) -> str:
     return f"{ARCHIVE_ROOT}/{source}/date={day:%Y-%m-%d}/"
 
 
-def object_day(obj: LandingObject) -> date:
-    """The UTC day an object belongs to: the arrival-hour folder for Firehose objects, else its LastModified."""
-    match = _CTR_DAY.match(obj.key)
+def object_day(obj: LandingObject, instance_prefix: str = "") -> date:
+    """The UTC day an object belongs to: the arrival-hour folder for Firehose objects, else its LastModified.
+    `instance_prefix` is the Connect instance's landing folder the key starts with (CC_CONNECT_INSTANCES)."""
+    match = _CTR_DAY.match(obj.key[len(instance_prefix):])
     if match:
         try:
             return date(int(match[1]), int(match[2]), int(match[3]))
@@ -270,9 +271,9 @@ def plan(landing: LandingZone, now: datetime, retention_days: int,
     cutoff = (now - timedelta(days=retention_days)).date()
     groups: dict[tuple[str, date], list[LandingObject]] = {}
     pending = 0
-    for source in SOURCES:
-        for obj in landing.list(source + "/"):
-            day = object_day(obj)
+    for source, prefix in ((s, i.prefix) for s in SOURCES for i in load_settings().connect_instances):
+        for obj in landing.list(prefix + source + "/"):
+            day = object_day(obj, prefix)
             if day >= cutoff:
                 continue
             if ingested is not None and (obj.key, obj.etag) not in ingested:
