@@ -232,6 +232,8 @@ def _run_steps(start, end, resources, result, bar, step, instance) -> None:
             step("stage", ingest_all_job, STAGING + ANALYTICS, selection=STAGING)
         return
     bar.update(1)
+    if not bar.disable:
+        bar.write(f"[{bar.n}/{bar.total}] agent events → RTA state log: {result.agent_events:,} events")
     plan = [(day, run) for day in chunks for run in _steps(*day, analytics, one_run)]
     result.window = window if chunks else None
     bar.total = bar.n + len(plan)

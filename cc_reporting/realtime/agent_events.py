@@ -5,7 +5,7 @@
 - `positions` maps shard id → the sequence number of the last record consumed from it (`None`: first start);
   `records` is a list of `(shard_id, sequence_number, raw_bytes)` in shard order; `new_positions` is what to
   keep for the next call. A restart from kept positions neither loses nor repeats records.
-- First start: the last 24 hours of every shard (connect-formats.md §3: the stream's retention).
+- First start: the last 24 hours of every shard (the stream's retention; docs/connect-inputs.md §4).
 - Kinesis (`kinesis://stream`, endpoint `CC_AWS_ENDPOINT_URL`): `AT_TIMESTAMP` now − 24 h on a shard without
   a position, else `AFTER_SEQUENCE_NUMBER`; shards read concurrently; resharding followed through ListShards
   (a child is read only once its parents are drained; a drained shard's position becomes `SHARD_END`);

@@ -1,4 +1,4 @@
-"""The Teleopti files (teleopti-feed.md "Files"): one per interval and kind under `<outbox>/<kind>/`.
+"""The Teleopti files (docs/teleopti-feed.md §7): one per interval and kind under `<outbox>/<kind>/`.
 
 Names carry the interval start in UTC (`queue_stats_20260105_0900.csv`) so a DST fall-back day, whose local
 wall times repeat an hour, never writes two intervals to one name; the `date`/`time` fields inside are local.
