@@ -191,6 +191,8 @@ def _default_days(instance, resources, result: RunResult):
     """The default window's days, each a whole local day: those with staged data not reported since it changed."""
     requested = staged_window(resources)
     if not requested:
+        result.notes.append("nothing to report: no contact or agent-report row is staged inside the reportable "
+                            "range (land data first, e.g. `cc-reporting simulate`)")
         return None, []
     days = days_to_report(instance, resources, *requested)
     result.reported_days = days
