@@ -179,14 +179,14 @@ def _checksum(rows) -> str:
 
 
 class StepTimer:
-    """Wraps `dagster.materialize` (what run_window calls per step) and the agent-event drain with timers."""
+    """Wraps `pipeline.run_assets` (what run_window calls per step) and the agent-event drain with timers."""
 
     def __init__(self):
         import dagster as dg
         import cc_reporting.pipeline as pipeline
 
         self.times: list[tuple[str, float]] = []
-        original, drain = dg.materialize, pipeline.drain_agent_events
+        original, drain = pipeline.run_assets, pipeline.drain_agent_events
 
         self.assets: list[dict] = []      # per Dagster run: {asset/op: seconds inside the op} from the event log
         self.metadata: dict[str, dict] = {}
@@ -218,7 +218,7 @@ class StepTimer:
             finally:
                 self.times.append(("agent events", time.perf_counter() - t))
 
-        dg.materialize = materialize
+        pipeline.run_assets = materialize
         pipeline.drain_agent_events = timed_drain
 
 

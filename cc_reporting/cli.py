@@ -1,4 +1,4 @@
-"""`cc-reporting`: simulate, run and demo (interfaces.md)."""
+"""`cc-reporting`: simulate, run and demo (README.md, "Running it")."""
 from __future__ import annotations
 
 import argparse

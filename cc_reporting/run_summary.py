@@ -1,8 +1,9 @@
 """What `cc-reporting run` prints when it is done: the result of each step, table counts and a KPI screen."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ class RunResult:
     kpi_lines: list[str] = field(default_factory=list)
     agent_events: int = 0
     notes: list[str] = field(default_factory=list)
+    reported_days: list[date] = field(default_factory=list)   # the default window's days, when it is used
 
     def summary_text(self) -> str:
         settings = load_settings()
@@ -27,6 +29,9 @@ class RunResult:
         lines += [f"  note        {note}" for note in self.notes]
         if self.window:
             lines.append(f"  window      {self.window[0]:%Y-%m-%d %H:%M} – {self.window[1]:%Y-%m-%d %H:%M} UTC")
+        if self.reported_days:
+            lines.append(f"  days        {len(self.reported_days)} with data not reported before: "
+                         f"{', '.join(f'{day:%Y-%m-%d}' for day in self.reported_days)}")
         lines.append(f"  warehouse   {settings.warehouse_path}")
         for table, rows in self.tables.items():
             lines.append(f"    {table:<28}{rows:>10,} rows")
@@ -46,8 +51,17 @@ class RunResult:
             for dashboard in sorted((exports / "dashboard").glob("*.html"))[-3:]:
                 lines.append(f"  dashboard   {dashboard.resolve()}")
         lines += self.kpi_lines
-        lines.append("  Dagster UI  `dagster dev` in the repository root")
+        lines.append(dagster_ui_line())
         return "\n".join(lines)
+
+
+def dagster_ui_line() -> str:
+    """Where this command's runs can be seen: the instance at DAGSTER_HOME, or nowhere without it."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home:
+        return f"  Dagster UI  DAGSTER_HOME={home} dagster dev   (in the repository root; these runs are there)"
+    return ("  Dagster UI  these runs were not kept (no DAGSTER_HOME): export DAGSTER_HOME=$PWD/data/dagster "
+            "before `cc-reporting run` or `demo`, then `dagster dev`")
 
 
 USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger", "agent_state_intervals")

@@ -1,4 +1,4 @@
-"""Every setting of the project, read from the environment in one place (interfaces.md).
+"""Every setting of the project, read from the environment in one place (README.md, "Settings").
 
 Each has a local default so a laptop needs no configuration; AWS is reached by configuration alone.
 Secrets (SFTP password, key file) are not here: resources read them through `dg.EnvVar`.
@@ -140,7 +140,7 @@ def load_settings() -> Settings:
         report_timezone=env("CC_REPORT_TIMEZONE", "UTC"),
         fcr_days=int(env("CC_FCR_DAYS", "7")),
         # The legs of one journey (transfers, callbacks, a chat handed to a call, a task) lie within this many days
-        # of each other (connect-formats.md: tasks live up to 7 days, callbacks are dialled hours later): an
+        # of each other (tasks live up to 7 days, callbacks are dialled hours later; docs/analytics.md §5): an
         # incremental JAR refresh looks that far back for a changed leg's relatives instead of through all history.
         jar_lookback_days=int(env("CC_JAR_LOOKBACK_DAYS", "7")),
         car_window_days=int(env("CC_CAR_WINDOW_DAYS", "90")),

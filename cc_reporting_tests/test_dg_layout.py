@@ -9,7 +9,8 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = {"ingest", "staging", "realtime", "teleopti", "analytics", "kpi", "connect_metrics", "archive"}
+DOMAINS = {"ingest", "staging", "realtime", "teleopti", "analytics", "kpi", "connect_metrics", "archive",
+           "command_line"}
 
 
 def test_dg_check_defs_passes():

@@ -56,7 +56,7 @@ def test_the_warehouse_is_opened_once_per_run_of_the_command(tmp_path, monkeypat
     simulated_hours(tmp_path, 1)
     per_run: list[list[int]] = []   # [files opened, assets] of each run, in order
     in_run = []                      # non-empty while a run executes: opens between runs are not counted
-    real_connect, real_materialize = duckdb.connect, pipeline.dg.materialize
+    real_connect, real_materialize = duckdb.connect, pipeline.run_assets
 
     def counting_connect(*args, **kwargs):
         if in_run and str(kwargs.get("database", args[0] if args else "")).endswith("cc.duckdb"):
@@ -72,7 +72,7 @@ def test_the_warehouse_is_opened_once_per_run_of_the_command(tmp_path, monkeypat
             in_run.pop()
 
     monkeypatch.setattr(duckdb, "connect", counting_connect)
-    monkeypatch.setattr(pipeline.dg, "materialize", recording_materialize)
+    monkeypatch.setattr(pipeline, "run_assets", recording_materialize)
     result = run_window(START, END, resources=resources_for(tmp_path))
     assert result.success, result.failures
     assert per_run == [[1, 11], [1, 1], [1, 1]]

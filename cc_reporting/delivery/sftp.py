@@ -1,4 +1,4 @@
-"""The Teleopti SFTP target (teleopti-feed.md "Delivery"): verified host key, credentials from the environment,
+"""The Teleopti SFTP target (docs/teleopti-feed.md §8): verified host key, credentials from the environment,
 upload to a temporary name + size check + rename, transient errors retried with backoff.
 
 Credentials come only from `CC_TELEOPTI_SFTP_*` (`teleopti_sftp_from_env`); the password is masked in `repr`

@@ -1,4 +1,4 @@
-"""Decoding of Kinesis Data Firehose objects: concatenated JSON values, optionally gzip'd (connect-formats.md §2).
+"""Decoding of Kinesis Data Firehose objects: concatenated JSON values, optionally gzip'd (docs/connect-inputs.md §2).
 
 Two decoders give the same result. The exact one, in `decode_ctr_object`, walks the values one by one with
 `json.JSONDecoder.raw_decode` and is the definition. `_decode_fast` does the same work several times faster for

@@ -20,14 +20,14 @@ def _raw(key: str, description: str) -> dg.AssetSpec:
     return dg.AssetSpec(key, group_name=RAW_GROUP, description=description)
 
 
-raw_ctr = _raw("raw_ctr", "Contact trace records as Kinesis Firehose writes them under <landing>/ctr/ "
+raw_ctr = _raw("raw_ctr", "Contact trace records as Kinesis Firehose writes them under the landing zone's ctr/ "
                           "(concatenated JSON, maybe gzip). Observed by ctr_landing_sensor.")
 raw_agent_report = _raw("raw_agent_report", "The scheduled TeleoptiAgentPerformance report Amazon Connect drops "
-                                            "under <landing>/reports/ (CSV). Observed by agent_report_sensor.")
+                                            "under the landing zone's reports/ (CSV). Observed by agent_report_sensor.")
 raw_channel_sessions = _raw("raw_channel_sessions", "Web-chatbot and NLU-bot session files under "
-                                                    "<landing>/channels/ (JSON lines). Observed by "
+                                                    "the landing zone's channels/ (JSON lines). Observed by "
                                                     "channel_session_sensor.")
-raw_crm_extract = _raw("raw_crm_extract", "The CRM customer extract under <landing>/crm/ (CSV, the whole master "
+raw_crm_extract = _raw("raw_crm_extract", "The CRM customer extract under the landing zone's crm/ (CSV, the whole master "
                                           "each time). Observed by crm_sensor.")
 raw_agent_events = _raw("raw_agent_events", "The Amazon Connect agent event stream (Kinesis data stream, or the "
                                             "simulator's spool folder, CC_AGENT_EVENTS). Observed by rta_sensor.")

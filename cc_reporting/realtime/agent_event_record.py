@@ -1,7 +1,7 @@
 """One Amazon Connect agent event, normalised: the row of the RTA state log and of every agent-state model.
 
 The shape is the contract between the RTA sensor (which writes the log) and the agent-state intervals (which read
-it): connect-formats.md §3, with the rules decided there — `AgentStatus.Type` derived from the name when absent,
+it): docs/connect-inputs.md §4, with the rules decided there — `AgentStatus.Type` derived from the name when absent,
 `AgentHierarchyGroups`/`HierarchyGroups` both accepted, timestamps parsed leniently.
 """
 from __future__ import annotations
@@ -90,7 +90,7 @@ def normalize_event(raw, shard_id: str, sequence_number: str) -> dict:
     }
 
 
-# connect-formats.md "Deriving agent time from snapshots": the bucket table, written once. Both the live RTA state
+# docs/connect-inputs.md §4, agent time from the event stream: the bucket table, written once. Both the live RTA state
 # (Python, per event) and the agent-state intervals (SQL, per stretch) are generated from it.
 CONTACT_BUCKETS = (
     (("CONNECTED", "CONNECTED_ONHOLD"), "on_contact"),  # row 3: talk / hold

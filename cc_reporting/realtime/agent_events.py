@@ -5,7 +5,7 @@
 - `positions` maps shard id → the sequence number of the last record consumed from it (`None`: first start);
   `records` is a list of `(shard_id, sequence_number, raw_bytes)` in shard order; `new_positions` is what to
   keep for the next call. A restart from kept positions neither loses nor repeats records.
-- First start: the last 24 hours of every shard (the stream's retention).
+- First start: the last 24 hours of every shard (the stream's retention; docs/connect-inputs.md §4).
 - `kinesis://stream` reads Kinesis (`kinesis_source.py`), anything else the simulator's spool (`spool_source.py`).
 """
 from __future__ import annotations

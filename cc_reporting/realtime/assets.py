@@ -1,5 +1,5 @@
 """`agent_state_intervals`: per agent and 15-minute interval, seconds online, idle, on contact, ACW, non-productive,
-offline, from the RTA state log the `rta_sensor` appends (connect-formats.md "Deriving agent time from snapshots").
+offline, from the RTA state log the `rta_sensor` appends (docs/connect-inputs.md §4).
 
 It feeds `teleopti_agent_performance` (true 15-minute durations where events cover the interval, and the known part
 of any other interval with online time that no report row covers),

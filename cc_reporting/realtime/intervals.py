@@ -1,4 +1,4 @@
-"""Agent time per 15-minute interval, derived from the agent event stream (connect-formats.md §3, kpis.md §4).
+"""Agent time per 15-minute interval, from the agent event stream (docs/connect-inputs.md §4; docs/kpis.md §5).
 
 Input: the temp table `agent_state_events` (see `state_log.load_state_log`). Every builder replaces the rows of a UTC
 window [start, end) (15-minute aligned, naive UTC or tz-aware) inside the caller's transaction: delete the window,

@@ -2,7 +2,7 @@
 
 Pure Python, no I/O: `RtaCursor.parse/serialize`, `apply_events` (dedupe, latest state wins by (event_ts,
 shard sequence)), `current_rows` (the agent-state table at `now`, with the delta against the last published
-state). Buckets follow the rule table of connect-formats.md §3 (first matching line wins); a LOGIN without
+state). Buckets follow the rule table of docs/connect-inputs.md §4 (first matching line wins); a LOGIN without
 snapshot and the stale limit follow the shared rules of `agent_event_record` (the same as the interval model).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The scheduled historical agent report `TeleoptiAgentPerformance` (connect-formats.md section 4).
+"""The scheduled historical agent report `TeleoptiAgentPerformance` (docs/connect-inputs.md §3).
 
 Runs every 30 minutes for the previous 2 hours (so consecutive files overlap), lands ~15 minutes after
 its schedule as `reports/TeleoptiAgentPerformance-<UTC creation time>.csv`, one row per agent and

@@ -18,7 +18,7 @@ EVENT_TYPES = ("LOGIN", "STATE_CHANGE", "LOGOUT", "HEART_BEAT")
 # Contact states in agent snapshots
 NO_CONTACT, PENDING, CONNECTING, CONNECTED, ONHOLD, ENDED = range(6)
 CONTACT_STATES = (None, "PENDING", "CONNECTING", "CONNECTED", "CONNECTED_ONHOLD", "ENDED")
-# Buckets of connect-formats.md "Deriving agent time from snapshots"
+# Buckets of docs/connect-inputs.md §4 (agent time from the event stream)
 OFFLINE_B, NONPROD_B, ON_CONTACT_B, CONNECTING_B, IDLE_B = range(5)
 
 COLUMNS = ("agent", "ms", "etype", "status", "status_ms", "next_status", "next_ms", "leg", "cstate",
@@ -99,7 +99,7 @@ class Timeline:
 
 
 def buckets(status: np.ndarray, cstate: np.ndarray, etype: np.ndarray) -> np.ndarray:
-    """The time bucket of each snapshot (first matching rule of connect-formats.md)."""
+    """The time bucket of each snapshot (first matching rule of docs/connect-inputs.md §4)."""
     types = np.array([t for _n, t in STATUSES])[status]
     b = np.full(status.shape, IDLE_B, dtype=np.int64)
     b[(cstate == PENDING) | (cstate == CONNECTING)] = CONNECTING_B

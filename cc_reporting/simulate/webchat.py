@@ -1,4 +1,4 @@
-"""Web-chatbot sessions (car-jar.md section 1), some handed off to a voice call or a Connect chat.
+"""Web-chatbot sessions (docs/connect-inputs.md §5), some handed off to a voice call or a Connect chat.
 
 A hand-off becomes an inbound Amazon Connect contact that carries the session's `universal_session_id`
 and customer in its attributes. Sessions land as hourly JSON Lines files (by end hour), each delivered a

@@ -1,6 +1,6 @@
 """`stg_agent_report`: the scheduled `TeleoptiAgentPerformance` report, one row per agent and 30-minute interval.
 
-Parsed by header name, never by position (connect-formats.md §4). Consecutive runs overlap: per (agent,
+Parsed by header name, never by position (docs/connect-inputs.md §3). Consecutive runs overlap: per (agent,
 interval) the row of the file created last wins, taken as (LastModified, key).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`stg_channel_session`: sessions of channels outside Amazon Connect (web chatbot, NLU bot), car-jar.md §1.
+"""`stg_channel_session`: sessions of channels outside Connect (web chatbot, NLU bot), docs/connect-inputs.md §5.
 
 Landed as `channels/<source>/YYYY/MM/DD/*.jsonl`, one JSON object per line. Lines are validated one by one:
 a bad line is reported (the ingestion loop quarantines the file with the reasons) while the good lines of the

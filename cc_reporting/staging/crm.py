@@ -1,4 +1,4 @@
-"""`stg_crm_customer`: the customer master from the CRM extract `crm/customers-YYYY-MM-DD.csv` (car-jar.md §8).
+"""`stg_crm_customer`: the customer master of the CRM extract `crm/customers-*.csv` (docs/connect-inputs.md §6).
 
 The extract is a full dump, not a delta: the file with the latest date in its name is the whole master. A newer
 extract replaces the table; an older one landing late (a re-sent or delayed dump) changes nothing. The same date
@@ -10,7 +10,7 @@ whole (not UTF-8, broken quoting, no `Cust_ID` column, no customer row) is quara
 applying it would wipe the master.
 
 `PhoneNumber` is hashed in SQL with `hash_phone` (staging/pii.py) on the way in; the clear number never reaches a
-DuckDB table, only `phone_hash` is stored (car-jar.md §2).
+DuckDB table, only `phone_hash` is stored (docs/analytics.md §2).
 
 Speed and memory (an extract of 270k customers is ~60 MB): no Python object per row or cell outlives a block.
 Python's C `csv.reader` does the structure (its strict quoting is part of the contract); each block of rows
@@ -42,7 +42,7 @@ from cc_reporting.staging.scratch import STRIP_CHARS, without_bom  # STRIP_CHARS
 CRM_PREFIX = "crm/"
 _KEY_RE = re.compile(r"^crm/customers-(\d{4}-\d{2}-\d{2})\.csv$")
 
-# Every column of the extract, in the order of the spec's header. Types per car-jar.md §8.
+# Every column of the extract, in the order of the spec's header. Types per docs/connect-inputs.md §6.
 CRM_TYPES: dict[str, str] = {
     "Cust_ID": "VARCHAR", "Occupation": "VARCHAR", "Age": "INTEGER", "MaritalStatus": "VARCHAR",
     "Ethnicity": "VARCHAR", "GrossAnnualIncome": "DECIMAL(18,2)", "EmploymentType": "VARCHAR",

@@ -1,4 +1,4 @@
-"""`stg_ctr`: one typed row per contact leg, the copy with the latest `LastUpdateTimestamp` (connect-formats.md §1).
+"""`stg_ctr`: one typed row per contact leg, the copy with the latest LastUpdateTimestamp (docs/connect-inputs.md §2).
 
 Raw records are loaded as JSON text (one Arrow column), parsed once per record and typed in set-based SQL; the
 customer's phone number is hashed here and never stored in clear.

@@ -1,4 +1,4 @@
-"""Phone-number hashing (car-jar.md §2), installed as a DuckDB macro so staging hashes in SQL.
+"""Phone-number hashing (docs/analytics.md §2), installed as a DuckDB macro so staging hashes in SQL.
 
 Normalise (keep a leading `+` and the digits), then lower-case hex SHA-256 of salt + normalised number.
 """

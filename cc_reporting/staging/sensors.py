@@ -38,7 +38,7 @@ MAX_OBJECTS_PER_RUN = 500
 MAX_PENDING_BATCHES = 10
 _now = lambda: datetime.now(timezone.utc)  # noqa: E731  the clock of the lag, replaceable in tests
 
-# New contacts, sessions or a CRM extract refresh the JAR and the CAR in the same run (car-jar.md §7-8).
+# New contacts, sessions or a CRM extract refresh the JAR and the CAR in the same run (docs/analytics.md §5-§6).
 _ANALYTICS = dg.AssetSelection.keys("jar", "car")  # by key: staging does not import the models above it
 ingest_ctr_job = dg.define_asset_job(
     "ingest_ctr", selection=dg.AssetSelection.assets(stg_ctr) | _ANALYTICS,

@@ -45,7 +45,7 @@ def _scalar_metadata(stats: dict) -> dict:
 @dg.asset(
     group_name="analytics", pool=WAREHOUSE_POOL, kinds={"duckdb"},
     deps=["stg_ctr", "stg_channel_session", "stg_crm_customer"],
-    description="Journey Analytics Record: one row per contact leg and per external session (car-jar.md).",
+    description="Journey Analytics Record: one row per contact leg and per external session (docs/analytics.md).",
     metadata=definition_metadata("jar"),
 )
 def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehouse):

@@ -1,4 +1,4 @@
-"""`car`: the Customer Analytics Record, one row per customer (car-jar.md §8).
+"""`car`: the Customer Analytics Record, one row per customer (docs/analytics.md §6).
 
 A refresh is a function of the staged latest CRM extract (`stg_crm_customer`), `jar` and `as_of`, in set-based
 SQL. The first refresh, a new CRM extract, changed settings, a full JAR rebuild or an `as_of` that moves back rebuild
@@ -83,7 +83,7 @@ win AS (
 )"""
 
 # Ratios divide by nullif(…, 0): an empty denominator gives null, never 0. The digital numerator counts accepted
-# offers only (as kpis.md `digital_accepted`), so the rate stays within [0, 1] if an attribute says accepted
+# offers only (as docs/kpis.md §3 `digital_accepted`), so the rate stays within [0, 1] if an attribute says accepted
 # without an offer.
 _BEHAVIOUR = """
 behaviour AS (
@@ -264,7 +264,7 @@ def _rebuild_reason(con, state, as_of: datetime, window_days: int, fcr_days: int
 
 
 def _utc_naive(moment: datetime) -> datetime:
-    """jar timestamps are naive UTC (car-jar.md conventions); an aware as_of is converted, a naive one is UTC."""
+    """jar timestamps are naive UTC (docs/analytics.md); an aware as_of is converted, a naive one is UTC."""
     return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 

@@ -1,4 +1,4 @@
-""""Followed by another session of the same customer within N days" (the FCR rule of car-jar.md §4 and the CAR's
+""""Followed by another session of the same customer within N days" (the FCR rule of docs/analytics.md §4 and the CAR's
 repeat_contact_rate), in time linear in the customer's sessions.
 
 A join of each target with every session of its customer costs targets × sessions per customer, which grows with

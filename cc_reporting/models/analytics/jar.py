@@ -1,4 +1,4 @@
-"""The JAR refresh (car-jar.md §1-§7): one transaction, set-based SQL, full or incremental.
+"""The JAR refresh (docs/analytics.md §1-§5): one transaction, set-based SQL, full or incremental.
 
 A full rebuild recomputes every row from staging. An incremental refresh recomputes only the rows a change can
 reach and replaces them; because every row is always derived from staging the same way, the result equals a
@@ -90,7 +90,7 @@ def refresh_jar_pending(con, settings, as_of: datetime, mapping: JarMapping | No
 
 def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] | None = None,
                 mapping: JarMapping | None = None, *, staged_through: datetime | None = None) -> dict:
-    """Bring `jar` up to date as of `as_of`; None = full rebuild. Returns metadata counts (car-jar.md §7).
+    """Bring `jar` up to date as of `as_of`; None = full rebuild. Returns metadata counts (docs/analytics.md §5).
 
     Runs its own transaction: call it outside one. A changed mapping or setting forces a full rebuild.
     `staged_through`: the staging watermark the changed ids cover (default: all staged when the refresh
@@ -206,7 +206,7 @@ def _save_state(con, full: bool, cfg: str, as_of: datetime, staged_through) -> N
 
 
 def jar_summary(con) -> dict:
-    """Table-wide metadata (car-jar.md §7): rows by source, CUST_ID by origin, invalid values, provisional rows."""
+    """Table-wide metadata (docs/analytics.md §5): rows by source, CUST_ID by origin, invalid values, provisional."""
     by_source: dict = {}
     origins = dict.fromkeys(CUST_ID_ORIGINS, 0)
     provisional = 0

@@ -1,4 +1,4 @@
-"""The JAR's attribute mapping (`cc_reporting/jar_mapping.yaml`, car-jar.md §6) and its value rules as SQL.
+"""The JAR's attribute mapping (`cc_reporting/jar_mapping.yaml`, docs/analytics.md §3) and its value rules as SQL.
 
 Contact attributes are free-form strings set by contact flows. Every attribute the JAR reads is named in the
 YAML file, so a deployment renames attributes there, never in SQL. Value rules: trimmed, empty = absent;

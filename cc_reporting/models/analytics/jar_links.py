@@ -1,4 +1,4 @@
-"""JAR rules that read other rows (car-jar.md §2 chain root, §3 next contact, §4), as set-based SQL.
+"""JAR rules that read other rows (docs/analytics.md §2 chain root and next contact, §4 FCR), as set-based SQL.
 
 Temp tables, in the order the refresh builds them:
 - `_jar_cb_root(contact_id, root)`: for every callback leg `c`, the chain root reached when the walk of §2

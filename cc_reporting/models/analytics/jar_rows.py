@@ -1,4 +1,4 @@
-"""JAR columns that a row's own record decides (car-jar.md §2-§3, §5), for Connect legs and external sessions.
+"""JAR columns that a row's own record decides (docs/analytics.md §2-§3), for Connect legs and external sessions.
 
 Both builders append to the temp table `_jar_base` (the `jar` columns plus a few helper columns) for the rows
 whose id is in a scope table `(id VARCHAR)`, or for every staged row when the scope is None. They read two temp

@@ -1,4 +1,4 @@
-"""The `jar` table (car-jar.md §3, §5) and the small tables its incremental refresh keeps beside it.
+"""The `jar` table (docs/analytics.md §3) and the small tables its incremental refresh keeps beside it.
 
 The 34 seed variables come first, spelled exactly as the seed spells them, then the extras (snake_case, except
 `IsResolvedFinal`). Flags are INTEGER 0/1 and never null so they can be summed.
@@ -28,7 +28,7 @@ EXTRA_COLUMNS = (
     ("IsResolvedFinal", "BOOLEAN"), ("journey_path", "VARCHAR"),
     ("source", "VARCHAR"), ("root_contact_id", "VARCHAR"), ("initiation_method", "VARCHAR"),
     ("queue_name", "VARCHAR"), ("enqueued_at", "TIMESTAMP"), ("acw_duration", "INTEGER"), ("device", "VARCHAR"),
-    ("previous_contact_id", "VARCHAR"),  # PreviousContactId: kpis.md's callback_requests reads it
+    ("previous_contact_id", "VARCHAR"),  # PreviousContactId: docs/kpis.md's callback_requests reads it
     *((f, "INTEGER NOT NULL") for f in FLAG_COLUMNS),
     # Provenance, so metadata and the next refresh need not re-read staging:
     ("cust_id_origin", "VARCHAR"),       # attribute | phone | ambiguous_phone | none

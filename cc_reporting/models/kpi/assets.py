@@ -37,7 +37,7 @@ def _prepare(con, settings) -> None:
     partitions_def=fifteen_minute_partitions, deps=["jar", "teleopti_queue_stats", "agent_state_intervals"], kinds={"duckdb"}, **_COMMON,
     check_specs=[dg.AssetCheckSpec("reconciles_with_teleopti_queue_stats", asset="kpi_interval",
                                    description="Counts and sums equal the Teleopti queue statistics")],
-    description="KPIs per queue and 15-minute UTC interval (kpis.md), attributed by enqueue time.",
+    description="KPIs per queue and 15-minute UTC interval (docs/kpis.md §2), attributed by enqueue time.",
     metadata=definition_metadata("kpi_interval"),
 )
 def kpi_interval(context: dg.AssetExecutionContext, warehouse: Warehouse):

@@ -1,4 +1,4 @@
-"""Erlang C staffing (kpis.md section 5): agents on the phones needed to meet a service-level goal.
+"""Erlang C staffing (docs/kpis.md §6): agents on the phones needed to meet a service-level goal.
 
 Pure Python: one pass of the Erlang B recursion per call, so a `kpi_interval` window of thousands of rows costs a few
 milliseconds. `register_udf` exposes it to DuckDB so the mart stays one set-based INSERT.

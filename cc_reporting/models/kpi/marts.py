@@ -1,4 +1,4 @@
-"""KPI marts `kpi_interval` and `kpi_daily` (kpis.md), computed set-based in DuckDB from `jar`.
+"""KPI marts `kpi_interval` and `kpi_daily` (docs/kpis.md), computed set-based in DuckDB from `jar`.
 
 Both builders replace their window's rows (delete, insert) inside the caller's transaction, so a rerun gives the same
 rows. Occupancy reads `agent_state_queue_intervals(interval_start, queue_id, on_contact_s, idle_s)` when that table
@@ -181,7 +181,7 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
 
 def null_queue_time_legs(con, start: datetime, end: datetime) -> int:
     """Queued legs enqueued in [start, end) without `QueueTime`: counted in their outcome, never within SLA
-    (kpis.md edge cases); for asset metadata."""
+    (docs/kpis.md §1); for asset metadata."""
     return con.execute(
         'SELECT count(*) FROM jar WHERE is_queued = 1 AND "QueueTime" IS NULL AND enqueued_at >= ? AND enqueued_at < ?',
         [naive_utc(start), naive_utc(end)]).fetchall()[0][0]

@@ -1,6 +1,6 @@
-"""The KPI definitions of kpis.md sections 2 and 3 as SQL fragments, written once for every grain.
+"""The KPI definitions of docs/kpis.md §3 and §4 as SQL fragments, written once for every grain.
 
-Aggregates run over a relation of `jar` rows (columns as car-jar.md spells them) extended with `attr_ts` and the
+Aggregates run over a relation of `jar` rows (columns of docs/analytics.md §3) extended with `attr_ts` and the
 boolean `callback_requested`; rates run over the stored count columns, so `kpi_daily` and BI tools divide the same
 way `kpi_interval` does.
 """
@@ -126,7 +126,7 @@ def local_ts(column: str, tz: str) -> str:
 
 
 def jar_base(where: str, since: datetime | None = None) -> str:
-    """`jar` rows with their attribution time (kpis.md section 1) and whether a callback leg points back at them.
+    """`jar` rows with their attribution time (docs/kpis.md §2) and whether a callback leg points back at them.
 
     `where` may use `attr_ts`. `since` (naive UTC): the caller wants attribution times from then on only; rows and
     callback legs that started more than a day before cannot matter, and saying so on the stored column lets DuckDB

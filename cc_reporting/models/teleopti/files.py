@@ -1,4 +1,4 @@
-"""The Teleopti files (teleopti-feed.md "Files"): one per interval and kind under `<outbox>/<kind>/`, and with
+"""The Teleopti files (docs/teleopti-feed.md §7): one per interval and kind under `<outbox>/<kind>/`, and with
 several Connect instances one set per instance under `<outbox>/<instance>/<kind>/` (docs/instances.md).
 
 Names carry the interval start in UTC (`queue_stats_20260105_0900.csv`) so a DST fall-back day, whose local

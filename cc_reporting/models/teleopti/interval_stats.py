@@ -1,4 +1,4 @@
-"""Teleopti interval statistics (teleopti-feed.md), computed set-based in DuckDB from stg_ctr / stg_agent_report.
+"""Teleopti interval statistics (docs/teleopti-feed.md), computed set-based in DuckDB from stg_ctr / stg_agent_report.
 
 Every builder replaces the rows of a UTC window [start, end) inside the caller's transaction: rerunning a window
 gives the same rows (delete the window, insert).
@@ -98,7 +98,7 @@ def _bucket(column: str) -> str:
     return f"time_bucket(INTERVAL 15 MINUTE, {column})"
 
 
-# First and last name as the agent event stream gave them (teleopti-feed.md: else the user name).
+# First and last name as the agent event stream gave them (docs/teleopti-feed.md §2: else the user name).
 AGENT_NAMES = "SELECT agent_id, any_value(agent_name) AS agent_name FROM agent_state_teleopti_agent GROUP BY agent_id"
 
 

@@ -1,4 +1,4 @@
-"""The leg classification rules of teleopti-feed.md ("Which contacts count"), as SQL expressions over stg_ctr.
+"""The leg classification rules of docs/teleopti-feed.md §2, as SQL expressions over stg_ctr.
 
 Each rule is written once here; the queue, agent-queue and KPI models all use these expressions.
 """
@@ -13,7 +13,7 @@ IS_TRANSFER_IN = "(initiation_method IN ('TRANSFER', 'QUEUE_TRANSFER'))"
 TALK_PLUS_HOLD = "(coalesce(agent_interaction_duration, 0) + coalesce(customer_hold_duration, 0))"
 
 
-# Where an agent's time in an interval comes from (teleopti-feed.md, agent performance), over the joined rows `st`
+# Where an agent's time in an interval comes from (docs/teleopti-feed.md §5), over the joined rows `st`
 # (agent-state timeline) and `h` (the report row's half): the timeline when it covers the whole interval; else the
 # report's split where the report has online time; else the timeline's part wherever it shows online time (real
 # streams without a scheduled report: every agent with online time gets a row); else the report's zeros.

@@ -4,16 +4,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import time
 import uuid
 from pathlib import Path
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import dagster as dg
 from tqdm import tqdm
 
 from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import car, jar
+from cc_reporting.models.command_jobs import ingest_all_job, ingest_and_interval_reports_job
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
     teleopti_agent_performance,
@@ -21,14 +22,27 @@ from cc_reporting.models.teleopti.assets import (
     teleopti_contacts,
     teleopti_queue_stats,
 )
-from cc_reporting.partitions import PARTITION_KEY_FORMAT, clamp_window, partition_range
+from cc_reporting.models.teleopti.schedules import (
+    interval_reports_job,
+    kpi_daily_job,
+    teleopti_agent_performance_job,
+)
+from cc_reporting.partitions import clamp_window, partition_range
+from cc_reporting.pipeline.window import (  # noqa: F401 (_range_tags, _day_tags: the benchmark's API)
+    _day_bounds,
+    _day_chunks,
+    _day_tags,
+    _range_tags,
+    days_to_report,
+    outside_range_note,
+    staged_window,
+)
 from cc_reporting.resources import build_resources
 from cc_reporting.resources.warehouse import Warehouse
 from cc_reporting.run_signals import Stopped, _raise_if_signalled, stop_on_signals  # noqa: F401 (the CLI's API)
 from cc_reporting.run_summary import RunResult, kpi_summary, table_counts
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
-from cc_reporting.staging.ctr_table import records_outside_range
 
 
 # The progress bar and summary speak for the run; Dagster's step log stays in the UI (warnings still print).
@@ -81,109 +95,39 @@ def _instance() -> dg.DagsterInstance:
         return dg.DagsterInstance.get()
 
 
-def _floor(t: datetime, minutes: int) -> datetime:
-    t = t.astimezone(timezone.utc)
-    return t.replace(minute=t.minute - t.minute % minutes, second=0, microsecond=0)
-
-
-def _range_tags(start: datetime, end: datetime, minutes: int) -> dict | None:
-    """Tags of a single run covering every `minutes` partition in [start, end); None when the window is empty."""
-    first, last = _floor(start, minutes), _floor(end - timedelta(seconds=1), minutes)
-    if last < first:
-        return None
-    return {"dagster/asset_partition_range_start": first.strftime(PARTITION_KEY_FORMAT),
-            "dagster/asset_partition_range_end": last.strftime(PARTITION_KEY_FORMAT)}
-
-
-def staged_window(resources) -> tuple[datetime, datetime] | None:
-    """Every complete 15-minute interval the staged data touches inside the partition range (default of
-    `cc-reporting run`); records before CC_PARTITIONS_START stay staged and are counted, not reported."""
-    first_key, end_key = partition_range()
-    with resources["warehouse"].connect() as con:
-        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'").fetchone()
-        if not exists[0]:
-            return None
-        first, last = con.execute(
-            """SELECT min(t), max(t) FROM (SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr
-               UNION ALL SELECT interval_start FROM stg_agent_report) WHERE t >= ? AND t < ?""",
-            [first_key, end_key]).fetchone()
-    if first is None:
-        return None
-    return clamp_window(_floor(first, 30), _floor(last, 30) + timedelta(minutes=30))
-
-
-def outside_range_note(resources) -> str | None:
-    """One line on staged contacts without a partition: how many, which dates, which setting to change."""
-    with resources["warehouse"].connect() as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_ctr'").fetchone()[0]:
-            return None
-        first, end = partition_range()
-        outside = records_outside_range(con, first, end)
-    before, after = outside["records_before_partitions_start"], outside["records_after_partitions_end"]
-    if not before and not after:
-        return None
-    parts = ([f"{before:,} before CC_PARTITIONS_START ({first:%Y-%m-%d})"] if before else []) + (
-        [f"{after:,} in intervals not over yet"] if after else [])
-    return (f"staged contact records in no report: {' and '.join(parts)}, dates "
-            f"{', '.join(outside['dates_outside_partitions'])}; set CC_PARTITIONS_START earlier to report them")
-
-
-def _day_chunks(start: datetime, end: datetime):
-    """The window cut at local midnights (CC_REPORT_TIMEZONE): one bounded set of Dagster runs per business day,
-    never one run over tens of thousands of partitions."""
-    tz = ZoneInfo(load_settings().report_timezone)
-    day = start.astimezone(tz).date()
-    while True:
-        day_end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).astimezone(timezone.utc)
-        yield max(start, datetime.combine(day, datetime.min.time(), tz).astimezone(timezone.utc)), min(end, day_end)
-        if day_end >= end:
-            return
-        day += timedelta(days=1)
-
-
-def days_with_data(resources, start: datetime, end: datetime) -> set:
-    """Local days (CC_REPORT_TIMEZONE) of [start, end) holding a staged contact or report row: the default window
-    reports only those, so data landed months apart does not mean a run for every empty day in between."""
-    tz = load_settings().report_timezone
-    with resources["warehouse"].connect() as con:
-        rows = con.execute(
-            """SELECT DISTINCT CAST(timezone(?, t) AS DATE) FROM (
-                   SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr
-                   UNION ALL SELECT interval_start FROM stg_agent_report) WHERE t >= ? AND t < ?""",
-            [tz, start, end]).fetchall()
-    return {r[0] for r in rows}
-
-
-def _day_tags(start: datetime, end: datetime) -> dict:
-    """The local days (CC_REPORT_TIMEZONE) the UTC window touches, as one partition range."""
-    tz = ZoneInfo(load_settings().report_timezone)
-    first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
-    return {"dagster/asset_partition_range_start": f"{first:%Y-%m-%d}",
-            "dagster/asset_partition_range_end": f"{last:%Y-%m-%d}"}
-
-
 STAGING = [stg_ctr, stg_agent_report, stg_channel_session, stg_crm_customer]
 ANALYTICS = [jar, car]
 INTERVALS = [agent_state_intervals, teleopti_queue_stats, teleopti_agent_queue_stats, teleopti_contacts, kpi_interval]
 
 
 def _steps(start: datetime, end: datetime, analytics: dict, with_staging: bool):
-    """(label, assets, tags, config) of the runs of one day of the window. With `with_staging`, landing objects
-    are staged and JAR/CAR refreshed in the same run as the 15-minute intervals: a 15-minute increment is one run
-    of everything that shares the 15-minute partitions (Dagster runs one partitions definition per run, so the
-    30-minute agent performance and the daily KPIs are runs of their own)."""
+    """(label, job, assets, tags, config) of the runs of one day of the window, each a job of the code location
+    so the UI lists it by name. With `with_staging`, landing objects are staged and JAR/CAR refreshed in the same
+    run as the 15-minute intervals: a 15-minute increment is one run of everything that shares the 15-minute
+    partitions (Dagster runs one partitions definition per run, so the 30-minute agent performance and the daily
+    KPIs are runs of their own)."""
     fifteen, thirty = _range_tags(start, end, 15), _range_tags(start, end, 30)
     if fifteen and with_staging:
         yield ("stage, JAR/CAR and 15-minute intervals (agent state, Teleopti, KPIs)",
-               STAGING + ANALYTICS + INTERVALS, fifteen, analytics)
+               ingest_and_interval_reports_job, STAGING + ANALYTICS + INTERVALS, fifteen, analytics)
     elif fifteen:
-        yield "15-minute intervals (agent state, Teleopti, KPIs)", INTERVALS, fifteen, {}
+        yield "15-minute intervals (agent state, Teleopti, KPIs)", interval_reports_job, INTERVALS, fifteen, {}
     elif with_staging:
-        yield "stage, JAR and CAR", STAGING + ANALYTICS, None, analytics
+        yield "stage, JAR and CAR", ingest_all_job, STAGING + ANALYTICS, None, analytics
     if thirty:
-        yield "Teleopti agent performance", [teleopti_agent_performance], thirty, {}
+        yield ("Teleopti agent performance", teleopti_agent_performance_job, [teleopti_agent_performance], thirty,
+               {})
     if fifteen:
-        yield "daily KPIs, exports, dashboard", [kpi_daily], _day_tags(start, end), {}
+        yield "daily KPIs, exports, dashboard", kpi_daily_job, [kpi_daily], _day_tags(start, end), {}
+
+
+def run_assets(assets, job, *, resources, instance, tags, run_config, selection=None) -> dg.ExecuteInProcessResult:
+    """One in-process run of the code location's `job` over `assets` (what `dg.materialize` does, under the
+    job's own name instead of `__ephemeral_asset_job__`, so the UI shows it beside the scheduled runs)."""
+    defs = dg.Definitions(assets=assets, jobs=[job], resources=resources)
+    return defs.resolve_job_def(job.name).execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, tags=tags,
+        asset_selection=[a.key for a in selection] if selection else None)
 
 
 def _cancel_unfinished(instance, invocation: str) -> None:
@@ -210,25 +154,29 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
     result = RunResult()
     invocation = uuid.uuid4().hex
     with _instance() as instance, tqdm(total=2, desc="cc-reporting run", unit="step", disable=not progress) as bar:
-        def step(label, assets, tags=None, config=None):
+        def step(label, job, assets, tags=None, config=None, selection=None):
             _raise_if_signalled()
             bar.set_postfix_str(label)
+            started = time.monotonic()
             try:
-                outcome = dg.materialize(assets, resources=run_resources, instance=instance, raise_on_error=False,
-                                         tags={**(tags or {}), "cc_reporting/invocation": invocation},
-                                         run_config={**QUIET, **(config or {})})
+                outcome = run_assets(assets, job, resources=run_resources, instance=instance, selection=selection,
+                                     tags={**(tags or {}), "cc_reporting/invocation": invocation},
+                                     run_config={**QUIET, **(config or {})})
             finally:
                 getattr(run_resources.get("warehouse"), "release", lambda: None)()   # the run's one checkpoint
             _raise_if_signalled()
             result.steps.append((label, outcome.success))
             bar.update(1)
+            if progress:   # one line per run, kept above the bar: how far, which Dagster run, how long
+                bar.write(f"[{bar.n}/{bar.total}] {label}: {job.name} run {outcome.run_id[:8]} "
+                          f"{'ok' if outcome.success else 'FAILED'} in {time.monotonic() - started:.1f} s")
             if not outcome.success:
                 result.success = False
                 result.failures.append(f"{label}: run {outcome.run_id} failed")
             return outcome.success
 
         try:
-            _run_steps(start, end, resources, result, bar, step)
+            _run_steps(start, end, resources, result, bar, step, instance)
         except BaseException as error:
             _cancel_unfinished(instance, invocation)
             if not isinstance(error, Stopped):
@@ -239,7 +187,22 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
     return result
 
 
-def _run_steps(start, end, resources, result, bar, step) -> None:
+def _default_days(instance, resources, result: RunResult):
+    """The default window's days, each a whole local day: those with staged data not reported since it changed."""
+    requested = staged_window(resources)
+    if not requested:
+        result.notes.append("nothing to report: no contact or agent-report row is staged inside the reportable "
+                            "range (land data first, e.g. `cc-reporting simulate`)")
+        return None, []
+    days = days_to_report(instance, resources, *requested)
+    result.reported_days = days
+    if not days:
+        result.notes.append("nothing new to report: every day with staged data was reported after its last change "
+                            "(give --start and --end to report a window again)")
+    return requested, [bounds for bounds in map(_day_bounds, days) if bounds]
+
+
+def _run_steps(start, end, resources, result, bar, step, instance) -> None:
     as_of = {"as_of": end.isoformat()} if end else {}
     analytics = {"ops": {"jar": {"config": as_of}, "car": {"config": as_of}}}
     explicit = bool(start and end)
@@ -248,14 +211,15 @@ def _run_steps(start, end, resources, result, bar, step) -> None:
     # window stages first, in a run of its own: the default window comes from what is staged, and a backfill's
     # landing errors show before a day of intervals is planned.
     one_run = bool(window) and len(list(_day_chunks(*window))) == 1
+    chunks = list(_day_chunks(*window)) if window else []
     if not one_run:
-        if not step("stage, JAR and CAR", STAGING + ANALYTICS, config=analytics):
+        if not step("stage, JAR and CAR", ingest_all_job, STAGING + ANALYTICS, config=analytics):
             return
         _note_outside_range(result, resources)
         if not explicit:
-            requested = staged_window(resources)
-            window = clamp_window(*requested) if requested else None
-    if requested and not window:
+            requested, chunks = _default_days(instance, resources, result)
+            window = (chunks[0][0], chunks[-1][1]) if chunks else None
+    if explicit and not window:
         first, last = partition_range()
         result.notes.append(f"window {requested[0]:%Y-%m-%d %H:%M} – {requested[1]:%Y-%m-%d %H:%M} UTC is outside "
                             f"the reportable range {first:%Y-%m-%d %H:%M} – {last:%Y-%m-%d %H:%M} UTC "
@@ -267,19 +231,17 @@ def _run_steps(start, end, resources, result, bar, step) -> None:
         result.success = False
         result.failures.append(_disk_error(error, "agent events → RTA state log", load_settings().rta_dir))
         if one_run:   # what landed is staged all the same
-            step("stage", STAGING)
+            step("stage", ingest_all_job, STAGING + ANALYTICS, selection=STAGING)
         return
     bar.update(1)
-    chunks = list(_day_chunks(*window)) if window else []
-    if not explicit and chunks:  # the default window: every day with data, none of the empty days between
-        tz, with_data = ZoneInfo(load_settings().report_timezone), days_with_data(resources, *window)
-        chunks = [c for c in chunks if c[0].astimezone(tz).date() in with_data]
+    if not bar.disable:
+        bar.write(f"[{bar.n}/{bar.total}] agent events → RTA state log: {result.agent_events:,} events")
     plan = [(day, run) for day in chunks for run in _steps(*day, analytics, one_run)]
     result.window = window if chunks else None
     bar.total = bar.n + len(plan)
     bar.refresh()
-    for day, (label, assets, tags, config) in plan:
-        ok = step(f"{day[0]:%Y-%m-%d}: {label}" if len(chunks) > 1 else label, assets, tags, config)
+    for day, (label, job, assets, tags, config) in plan:
+        ok = step(f"{day[0]:%Y-%m-%d}: {label}" if len(chunks) > 1 else label, job, assets, tags, config)
         if ok and stg_ctr in assets:
             _note_outside_range(result, resources)
         if not ok:
