@@ -46,8 +46,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DAY0 = datetime(2026, 3, 2, tzinfo=timezone.utc)          # a Monday; partitions start 2026-01-01
 INC_HOUR = 12                    # the increment's interval: next day 12:00–12:15 UTC (middle hour of shorter runs)
 ID_COLUMNS = {"contact_id", "initial_contact_id", "previous_contact_id", "next_contact_id", "related_contact_id",
-              "root_contact_id", "UniversalSessionId", "SessionId", "CallBackSessionId", "source_key", "record_hash", "key",
-              "session_id", "universal_session_id", "root"}
+              "root_contact_id", "UniversalSessionId", "SessionId", "CallBackSessionId", "source_key", "record_hash",
+              "key", "session_id", "universal_session_id", "root"}
 HISTORY_TABLES = ("stg_ctr", "jar", "teleopti_contacts", "teleopti_queue_stats", "teleopti_agent_queue_stats",
                   "kpi_interval", "kpi_daily", "stg_agent_report", "teleopti_agent_performance", "ingest_ledger",
                   "stg_channel_session", "jar_callback_root", "jar_session_day")
@@ -89,9 +89,9 @@ def day_ctr_glob(work: Path, day: date) -> str:
 # --------------------------------------------------------------------------------------------------- tasks
 def _task_simulate(args) -> dict:
     apply_env(args.work_dir, "sim", fresh=True)
+    import cc_reporting.simulate.simulator as simulator
     from cc_reporting.resources import LandingZone
     from cc_reporting.simulate import simulate
-    import cc_reporting.simulate.simulator as simulator
 
     events_dir = Path(tempfile.mkdtemp(prefix="cc-bench-agent-events-", dir=args.work_dir))
     if not args.agent_events:                    # skip rendering ~9 GB of agent events (5,000 agents) entirely
@@ -113,7 +113,8 @@ def _task_simulate(args) -> dict:
 
 def _ctr_globs(args) -> list[str]:
     days = [DAY0.date() + timedelta(days=d) for d in range(2)]
-    return [day_ctr_glob(args.work_dir, d) for d in days if (args.work_dir / "landing" / "ctr" / f"{d:%Y/%m/%d}").exists()]
+    ctr = args.work_dir / "landing" / "ctr"
+    return [day_ctr_glob(args.work_dir, d) for d in days if (ctr / f"{d:%Y/%m/%d}").exists()]
 
 
 LIMIT_SQL = """
@@ -168,21 +169,22 @@ def _task_baseline(args) -> dict:
         a[0] += 1
         a[1] += ans is not None
         a[2] += dur or 0
-    rows = sorted(((q, iv, *v) for (q, iv), v in agg.items()), key=lambda r: (r[0] is None, r[0] or "", r[1]))  # NULLS LAST
+    # NULLS LAST
+    rows = sorted(((q, iv, *v) for (q, iv), v in agg.items()), key=lambda r: (r[0] is None, r[0] or "", r[1]))
     elapsed = time.perf_counter() - t
     return {"seconds": elapsed, "groups": len(rows), "checksum": _checksum(rows), "rss_mb": peak_rss_mb()}
 
 
 def _checksum(rows) -> str:
     import hashlib
-    return hashlib.sha256(repr([tuple(int(x) if isinstance(x, int) else x for x in r) for r in rows]).encode()).hexdigest()[:16]
+    normalized = [tuple(int(x) if isinstance(x, int) else x for x in r) for r in rows]
+    return hashlib.sha256(repr(normalized).encode()).hexdigest()[:16]
 
 
 class StepTimer:
     """Wraps `pipeline.run_assets` (what run_window calls per step) and the agent-event drain with timers."""
 
     def __init__(self):
-        import dagster as dg
         import cc_reporting.pipeline as pipeline
 
         self.times: list[tuple[str, float]] = []
@@ -208,7 +210,8 @@ class StepTimer:
                     for m in outcome.get_asset_materialization_events():
                         md = m.materialization.metadata
                         self.metadata[m.asset_key.to_user_string()] = {
-                            key: v.value for key, v in md.items() if isinstance(getattr(v, "value", None), (int, float))}
+                            key: v.value for key, v in md.items()
+                            if isinstance(getattr(v, "value", None), (int, float))}
                 self.assets.append(ops)
 
         def timed_drain(*a, **k):
@@ -289,7 +292,8 @@ def _task_history(args) -> dict:
     return {"seconds": time.perf_counter() - t, "rows": done, "skipped": skipped, "rss_mb": peak_rss_mb()}
 
 
-UUID_FIELDS = re.compile(rb'"(ContactId|InitialContactId|PreviousContactId|NextContactId|RelatedContactId)":"([0-9a-f]{8})')
+UUID_FIELDS = re.compile(
+    rb'"(ContactId|InitialContactId|PreviousContactId|NextContactId|RelatedContactId)":"([0-9a-f]{8})')
 
 
 def increment_objects(work: Path) -> list[str]:
@@ -305,8 +309,10 @@ def increment_objects(work: Path) -> list[str]:
         if not m or int(m.group(5)) >= 15:
             continue
         body = path.read_bytes()
-        body = UUID_FIELDS.sub(lambda x: b'"' + x.group(1) + b'":"' + f"{int(x.group(2), 16) ^ 0x5A5A5A5A:08x}".encode(), body)
-        body = body.replace(f'"{d1:%Y-%m-%d}T'.encode(), b'"@@D2T').replace(f'"{d0:%Y-%m-%d}T'.encode(), f'"{d1:%Y-%m-%d}T'.encode())
+        body = UUID_FIELDS.sub(
+            lambda x: b'"' + x.group(1) + b'":"' + f"{int(x.group(2), 16) ^ 0x5A5A5A5A:08x}".encode(), body)
+        body = body.replace(f'"{d1:%Y-%m-%d}T'.encode(), b'"@@D2T')
+        body = body.replace(f'"{d0:%Y-%m-%d}T'.encode(), f'"{d1:%Y-%m-%d}T'.encode())
         body = body.replace(b'"@@D2T', f'"{d1 + timedelta(days=1):%Y-%m-%d}T'.encode())
         name = path.name.replace(f"{d0:%Y-%m-%d}-", f"{d1:%Y-%m-%d}-")
         key = f"ctr/{d1:%Y/%m/%d}/{INC_HOUR:02d}/{name}"
@@ -331,6 +337,7 @@ def _task_increment(args) -> dict:
     keys = json.loads((args.work_dir / "increment-keys.json").read_text())
     timer = StepTimer()
     import dagster as dg
+
     from cc_reporting.models.kpi.assets import kpi_daily
     from cc_reporting.pipeline import ANALYTICS, INTERVALS, QUIET, _day_tags, _range_tags, _sole_writer
     from cc_reporting.resources import build_resources
@@ -387,6 +394,7 @@ def _task_increment_cli(args) -> dict:
 def _task_dagster(args) -> dict:
     apply_env(args.work_dir, "dagster", fresh=True)
     import dagster as dg
+
     from cc_reporting.pipeline import QUIET
 
     @dg.asset
@@ -459,8 +467,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import duckdb
     import dagster
+    import duckdb
     return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, Dagster {dagster.__version__}")
 
@@ -569,7 +577,8 @@ def report(args, command, sim, res, histories) -> str:
          f"- **machine** {machine()}",
          f"- **command** `{command}` (medians of {args.repeats} runs; each measured thing in its own subprocess, "
          f"so every peak RSS is its own)",
-         f"- **data** {args.agents:,} agents × {args.hours:g} h simulated (seed {args.seed}) in {sim['seconds']:.0f} s: "
+         f"- **data** {args.agents:,} agents × {args.hours:g} h simulated (seed {args.seed}) "
+         f"in {sim['seconds']:.0f} s: "
          f"{sim['contacts']:,} contact legs, {sim['ctr_records']:,} CTR records (with Firehose duplicates and "
          f"updates) in {sim['ctr_objects']:,} objects, {sim['ctr_bytes'] / 2**20:,.0f} MiB of CTR JSON. "
          + ("Agent events simulated, then deleted before the runs." if args.agent_events else
@@ -577,7 +586,8 @@ def report(args, command, sim, res, histories) -> str:
             "measured by `benchmarks/rta_tick.py`; here `agent_state_intervals` finds no events and Teleopti agent "
             "performance uses the scheduled report."),
          "", "## Whole day", "",
-         "| measurement | median s (wall) | s inside the assets | peak RSS MiB | vs limit |", "|---|---:|---:|---:|---:|",
+         "| measurement | median s (wall) | s inside the assets | peak RSS MiB | vs limit |",
+         "|---|---:|---:|---:|---:|",
          f"| **limit**: DuckDB `read_json_objects` + dedup + 15-min queue aggregate (CTRs only) | {limit:.2f} | | "
          f"{rss['limit']:.0f} | 1.0× |",
          f"| **baseline**: plain Python `raw_decode` loop, same aggregate{'' if same else ' (RESULT DIFFERS!)'} | "
@@ -602,7 +612,8 @@ def report(args, command, sim, res, histories) -> str:
           "daily partition: Dagster runs one partitions definition per run). "
           + ("" if args.no_history else
              "30-day history: the 1-day warehouse plus 29 copies of its rows shifted back 1–29 days, inserted directly "
-             f"in DuckDB ({res['history'][0]['seconds']:.0f} s; stg_ctr {res['history'][0]['rows'].get('stg_ctr', 0):,} rows, "
+             f"in DuckDB ({res['history'][0]['seconds']:.0f} s; "
+             f"stg_ctr {res['history'][0]['rows'].get('stg_ctr', 0):,} rows, "
              f"jar {res['history'][0]['rows'].get('jar', 0):,} rows"
              + (f"; left at 1 day: {', '.join(res['history'][0]['skipped'])}" if res['history'][0]['skipped'] else "")
              + ")."), "",
@@ -628,7 +639,8 @@ def report(args, command, sim, res, histories) -> str:
     h0 = histories[0]
     L += ["", "## Dagster per-run overhead", "",
           f"An empty asset materialized with `dg.materialize` on an ephemeral instance (as `run_window` does): "
-          f"**{overhead * 1000:.0f} ms** per run (median of 5 after a first run of {res['dagster'][0]['first'] * 1000:.0f} ms). "
+          f"**{overhead * 1000:.0f} ms** per run "
+          f"(median of 5 after a first run of {res['dagster'][0]['first'] * 1000:.0f} ms). "
           f"The increment's interval run ({h0} day of history) takes {inc_interval[h0]:.2f} s wall, "
           f"{compute(h0, False):.2f} s of it inside its assets: Dagster (run start, resource set-up, asset checks, "
           f"event log) is the other {inc_interval[h0] - compute(h0, False):.2f} s.", ""]
@@ -642,7 +654,8 @@ def report(args, command, sim, res, histories) -> str:
           + f" | {mark(all(compute(h, False) <= 1 for h in histories))} |"]
     if 30 in histories:
         ratio = compute(30, False) / compute(1, False)
-        L.append(f"| increment compute with 30 days ≤ 1.5× with 1 day | {ratio:.2f}× (wall {inc_interval[30] / inc_interval[1]:.2f}×) "
+        wall = inc_interval[30] / inc_interval[1]
+        L.append(f"| increment compute with 30 days ≤ 1.5× with 1 day | {ratio:.2f}× (wall {wall:.2f}×) "
                  f"| {mark(ratio <= 1.5)} |")
     return "\n".join(L) + "\n"
 

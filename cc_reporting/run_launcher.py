@@ -2,7 +2,8 @@
 
 The stock DefaultRunLauncher cannot tell a dead run from a slow one: a run killed together with its code server,
 or a `cc-reporting run` killed with DAGSTER_HOME set (machine reboot, OOM killer, `kill -9`), stays STARTED for
-ever and keeps its `duckdb_writer` pool slot, and every later writer waits silently. Every event in the run's event log carries the pid of the process that wrote it;
+ever and keeps its `duckdb_writer` pool slot, and every later writer waits silently. Every event in the run's event
+log carries the pid of the process that wrote it;
 this launcher checks the pid of the process that started the run, on the same host (where the local launcher runs
 its workers and where the CLI runs in-process).
 """

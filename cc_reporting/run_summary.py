@@ -46,8 +46,8 @@ class RunResult:
                 lines.append(f"    {kind.name:<28}{len(list(kind.glob('*.csv'))):>10,} files")
         exports = Path(settings.export_dir)
         if exports.exists():
-            lines.append(f"  BI exports  {exports}/<table>/date=YYYY-MM-DD/*.parquet "
-                         f"({', '.join(sorted(p.name for p in exports.iterdir() if p.is_dir() and p.name != 'dashboard'))})")
+            tables = sorted(p.name for p in exports.iterdir() if p.is_dir() and p.name != "dashboard")
+            lines.append(f"  BI exports  {exports}/<table>/date=YYYY-MM-DD/*.parquet ({', '.join(tables)})")
             for dashboard in sorted((exports / "dashboard").glob("*.html"))[-3:]:
                 lines.append(f"  dashboard   {dashboard.resolve()}")
         lines += self.kpi_lines
@@ -85,7 +85,8 @@ def kpi_summary(resources, window) -> list[str]:
     tz = ZoneInfo(load_settings().report_timezone)
     first, last = window[0].astimezone(tz).date(), (window[1] - timedelta(seconds=1)).astimezone(tz).date()
     with resources["warehouse"].connect() as con:
-        if not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_daily'").fetchone()[0]:
+        kpi_daily_exists = "SELECT count(*) FROM information_schema.tables WHERE table_name = 'kpi_daily'"
+        if not con.execute(kpi_daily_exists).fetchone()[0]:
             return []
         rows = con.execute(
             """SELECT coalesce(queue_name, 'agent queues (direct)'), sum(offered), sum(answered), sum(abandoned),

@@ -37,7 +37,8 @@ def parse_connect_instances(value: str | None) -> tuple[ConnectInstance, ...]:
 
     A name is lower-case (`[a-z][a-z0-9_]*`: it also names the instance's `CC_TELEOPTI_SFTP_<NAME>_*` variables);
     a prefix is a relative folder of the landing zone, and no prefix may lie inside another (an object belongs to
-    exactly one instance); one instance may stay at the root beside instances in folders. Raises ValueError with a one-line message."""
+    exactly one instance); one instance may stay at the root beside instances in folders. Raises ValueError with a
+    one-line message."""
     if not (value or "").strip():
         return (DEFAULT_INSTANCE,)
     instances: list[ConnectInstance] = []
@@ -159,7 +160,8 @@ def load_settings() -> Settings:
         archive_ia_days=int(env("CC_ARCHIVE_IA_DAYS") or "0"),
         archive_glacier_days=int(env("CC_ARCHIVE_GLACIER_DAYS") or "90"),
         archive_deep_archive_days=int(env("CC_ARCHIVE_DEEP_ARCHIVE_DAYS") or "180"),
-        archive_expire_days=int(env("CC_ARCHIVE_EXPIRE_DAYS")) if (env("CC_ARCHIVE_EXPIRE_DAYS") or "").strip() else None,
+        archive_expire_days=(int(env("CC_ARCHIVE_EXPIRE_DAYS"))
+                             if (env("CC_ARCHIVE_EXPIRE_DAYS") or "").strip() else None),
         # S3 answers bursts with 503 SlowDown and Kinesis with ProvisionedThroughputExceeded: botocore's
         # adaptive mode backs off and rate-limits the client instead of failing the run after 2 retries.
         # Attempts count every try, the first included (botocore's `total_max_attempts`).

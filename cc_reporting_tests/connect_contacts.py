@@ -16,7 +16,7 @@ Queue Q1, agent A1 (routing profile R1, hierarchy North / Team 1). SLA threshold
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from cc_reporting.realtime.state_log import write_state_log
 from cc_reporting.staging.ctr_table import STG_CTR_DDL

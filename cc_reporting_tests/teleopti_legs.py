@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.staging.ctr_table import merge_ctr_records
 from cc_reporting.staging.schema import ensure_staging_tables
 
@@ -57,5 +57,5 @@ def leg(contact_id, enqueue="09:05:00", queue_duration=10, answered=True, method
 
 def stage(con, *records):
     ensure_staging_tables(con, "salt")
-    S.ensure_tables(con)
+    interval_stats.ensure_tables(con)
     merge_ctr_records(con, [("ctr/test", json.dumps(r)) for r in records], "b1", datetime.now(timezone.utc))

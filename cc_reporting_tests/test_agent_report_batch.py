@@ -16,7 +16,8 @@ from cc_reporting.staging.schema import ensure_staging_tables
 from .conftest import TEST_SALT, fixture_bytes
 
 T0 = datetime(2026, 1, 5, 12, tzinfo=timezone.utc)
-HEADER = "Agent,StartInterval,EndInterval,Agent Name,Agent on contact time,Agent idle time,Non-Productive Time,Online time,Occupancy"
+HEADER = ("Agent,StartInterval,EndInterval,Agent Name,Agent on contact time,Agent idle time,Non-Productive Time,"
+          "Online time,Occupancy")
 
 
 def staged_rows(con):

@@ -13,11 +13,16 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from cc_reporting.realtime.agent_event_record import normalize_event
 from cc_reporting.realtime import (
-    agent_state_queue_intervals, build_agent_state_intervals, load_state_log, rebuild_agent_state,
-    teleopti_agent_durations, teleopti_queue_availability, write_state_log,
+    agent_state_queue_intervals,
+    build_agent_state_intervals,
+    load_state_log,
+    rebuild_agent_state,
+    teleopti_agent_durations,
+    teleopti_queue_availability,
+    write_state_log,
 )
+from cc_reporting.realtime.agent_event_record import normalize_event
 from cc_reporting_tests.conftest import fixture_json
 
 BASE = "arn:aws:connect:eu-west-1:111122223333:instance/i-1"

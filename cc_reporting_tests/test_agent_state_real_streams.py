@@ -16,11 +16,11 @@ import dagster as dg
 import duckdb
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.realtime.agent_event_record import normalize_event
-from cc_reporting.realtime.rta_sensor import run_tick
-from cc_reporting.realtime import rebuild_agent_state, write_state_log
-from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.teleopti.assets import teleopti_agent_performance
+from cc_reporting.realtime import rebuild_agent_state, write_state_log
+from cc_reporting.realtime.agent_event_record import normalize_event
+from cc_reporting.realtime.assets import agent_state_intervals
+from cc_reporting.realtime.rta_sensor import run_tick
 
 from .conftest import fixture_json, query
 from .test_agent_state import ALL, OFFLINE, expect, intervals, raw, secs, t, write
@@ -163,7 +163,8 @@ def test_every_interval_with_online_time_gets_an_agent_performance_row(tmp_path,
                     ("09:15", "(Removed)", name, 900, 0, 900, 900, "agent events"),
                     ("09:30", "(Removed)", name, 650, 0, 650, 650, "agent events")]
     files = {p.name: p.read_text() for p in (tmp_path / "outbox" / "agent_performance").glob("*.csv")}
-    assert files["agent_performance_20260105_0930.csv"] == f"15;20260105;09:30;(Removed);{name};650;0;650;650;0;0;0;0;0\n"
+    expected = f"15;20260105;09:30;(Removed);{name};650;0;650;650;0;0;0;0;0\n"
+    assert files["agent_performance_20260105_0930.csv"] == expected
     assert files["agent_performance_20260105_0945.csv"] == ""  # logged out: a quiet interval's empty file
 
 
@@ -172,14 +173,14 @@ def test_partly_known_interval_without_report_still_gets_its_row(tmp_path, con):
     stale), 09:19:00 (gap 540: 240 s stale), nothing after (known to 09:24:00, then stale).
     09:00: idle 300 + 300 = 600, not covered → the timeline's part, 'agent events (partial)'.
     09:15: idle 09:19-09:24 = 300 → 'agent events (partial)'. 09:30: nothing known online → no row."""
-    from cc_reporting.models.teleopti import interval_stats as S
+    from cc_reporting.models.teleopti import interval_stats
 
     from .teleopti_legs import at, stage
 
     write(tmp_path, [raw("09:04:00"), raw("09:10:00", etype="HEART_BEAT"), raw("09:19:00", etype="HEART_BEAT")])
     stage(con)
     rebuild_agent_state(con, tmp_path / "rta", at("09:00:00"), at("09:45:00"), max_gap_s=300)
-    S.build_agent_performance(con, at("09:00:00"), at("09:45:00"), "UTC")
+    interval_stats.build_agent_performance(con, at("09:00:00"), at("09:45:00"), "UTC")
     got = con.execute("SELECT time, tot_work_dur, avail_dur, wait_dur, source FROM teleopti_agent_performance "
                       "ORDER BY time").fetchall()
     assert got == [("09:00", 600, 600, 600, "agent events (partial)"),

@@ -111,8 +111,8 @@ def test_s3_landing_compacts_restores_and_applies_the_lifecycle(bucket, moto_end
     rule = client.get_bucket_lifecycle_configuration(Bucket=name)["Rules"][0]
     assert rule["Filter"]["Prefix"] == "connect/archive/"
     keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=name)["Contents"])
-    assert keys == ["connect/archive/ctr/date=2026-01-05/manifest.json", "connect/archive/ctr/date=2026-01-05/part-0.parquet",
-                    "connect/archive/ctr/date=2026-01-06/manifest.json", "connect/archive/ctr/date=2026-01-06/part-0.parquet"]
+    assert keys == [f"connect/archive/ctr/date=2026-01-0{day}/{name}"
+                    for day in (5, 6) for name in ("manifest.json", "part-0.parquet")]
     restore_day(landing, "2026-01-05", now=datetime.now(timezone.utc))
     assert {o.key: landing.read(o.key) for s in SOURCES for o in landing.list(s + "/")} == \
         {"ctr/2026/01/05/09/stream-1": objects["ctr/2026/01/05/09/stream-1"]}

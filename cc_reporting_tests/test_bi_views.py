@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from cc_reporting.delivery import column_catalog
-from cc_reporting.models.analytics.car import SENSITIVE_COLUMNS, SEED_TYPES
+from cc_reporting.models.analytics.car import SEED_TYPES, SENSITIVE_COLUMNS
 from cc_reporting.models.analytics.jar_schema import FLAG_COLUMNS, SEED_COLUMNS
 from cc_reporting.models.bi.views import ensure_bi_views
 
@@ -95,7 +95,8 @@ def test_flags_are_boolean(con, view):
 @pytest.mark.parametrize("view, grain", [
     ("journey_leg", ["session_id"]), ("customer", ["customer_id"]),
     ("kpi_queue_interval", ["interval_start_utc", "queue_id"]), ("kpi_queue_day", ["report_date", "queue_id"]),
-    ("kpi_channel_day", ["report_date", "channel_type"]), ("teleopti_queue_interval", ["interval_start_utc", "queue_id"]),
+    ("kpi_channel_day", ["report_date", "channel_type"]),
+    ("teleopti_queue_interval", ["interval_start_utc", "queue_id"]),
     ("agent_interval", ["interval_start_utc", "agent_username"]),
 ])
 def test_one_row_per_grain(con, view, grain):
@@ -106,7 +107,8 @@ def test_one_row_per_grain(con, view, grain):
 
 def test_offered_summed_over_a_daily_view_counts_each_contact_once(con):
     """The old bi_kpi_daily mixed queue and channel rows, so summing `offered` counted every contact twice."""
-    offered_legs = con.execute("SELECT count(*) FROM bi.journey_leg WHERE is_queued AND NOT is_transfer_in").fetchone()[0]
+    offered_legs = con.execute(
+        "SELECT count(*) FROM bi.journey_leg WHERE is_queued AND NOT is_transfer_in").fetchone()[0]
     assert offered_legs > 0
     for view in ("kpi_queue_day", "kpi_channel_day"):
         assert con.execute(f"SELECT sum(offered) FROM bi.{view}").fetchone()[0] == offered_legs
@@ -151,7 +153,8 @@ def test_every_readme_example_query_runs(con, index):
     assert cursor.description and cursor.fetchall() is not None
 
 
-def test_a_view_the_catalog_no_longer_has_is_dropped_and_an_unchanged_catalog_rebuilds_nothing(built_warehouse, tmp_path):
+def test_a_view_the_catalog_no_longer_has_is_dropped_and_an_unchanged_catalog_rebuilds_nothing(
+        built_warehouse, tmp_path):
     copy = tmp_path / "cc.duckdb"
     shutil.copy(database(built_warehouse), copy)
     with duckdb.connect(str(copy)) as connection:
@@ -160,5 +163,6 @@ def test_a_view_the_catalog_no_longer_has_is_dropped_and_an_unchanged_catalog_re
         assert connection.execute("SELECT count(*) FROM bi.renamed_long_ago").fetchone() == (1,)
         connection.execute("CREATE OR REPLACE MACRO bi.build_fingerprint() AS 'stale'")
         ensure_bi_views(connection, include_sensitive=False)
-        views = {r[0] for r in connection.execute("SELECT view_name FROM duckdb_views() WHERE schema_name = 'bi'").fetchall()}
+        views = {r[0] for r in connection.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = 'bi'").fetchall()}
     assert views == set(VIEWS)

@@ -9,7 +9,10 @@ import duckdb
 import pytest
 
 from cc_reporting.models.analytics.car import (
-    CAR_COLUMNS, SENSITIVE_COLUMNS, car_export_columns, refresh_car,
+    CAR_COLUMNS,
+    SENSITIVE_COLUMNS,
+    car_export_columns,
+    refresh_car,
 )
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.crm import ensure_crm_table

@@ -65,7 +65,8 @@ def test_scoped_refresh_recomputes_only_customers_whose_rows_changed_or_crossed_
     the window to (day 5 12:00, day 9 12:00]: C2's call leaves it, so C2 alone is recomputed (contacts 1 → 0)."""
     s = car_settings(window_days=4)
     crm(con, {c: CUSTOMER_PHONES[c] for c in ("C1", "C2", "C3", "C4")})
-    stage(con, leg("a", "09:00:00", 0, phone=CUSTOMER_PHONES["C1"]), leg("b", "09:00:00", 5, phone=CUSTOMER_PHONES["C2"]))
+    stage(con, leg("a", "09:00:00", 0, phone=CUSTOMER_PHONES["C1"]),
+          leg("b", "09:00:00", 5, phone=CUSTOMER_PHONES["C2"]))
     first = refresh_both(con, s, at("12:00:00", 6))
     assert (first["mode"], first["rebuild_reason"]) == ("rebuild", "first refresh")
 

@@ -8,8 +8,8 @@ import pytest
 from cc_reporting.delivery.sftp import HostKeyRefused, teleopti_sftp_from_env
 from cc_reporting.models.analytics.assets import jar
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
-from cc_reporting.models.teleopti import assets as A
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import assets as teleopti_assets
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.realtime import intervals as agent_state
 from cc_reporting.settings import DEFAULT_INSTANCE, parse_connect_instances
 from cc_reporting.staging.assets import stg_agent_report, stg_ctr
@@ -88,7 +88,8 @@ def test_agent_reports_of_two_instances_keep_one_user_name_apart(monkeypatch, la
 
 def _fifteen(landing, warehouse, sftp=None):
     resources = {"landing": landing, "warehouse": warehouse, "teleopti_sftp": sftp or teleopti_sftp_from_env()}
-    return dg.materialize([A.teleopti_queue_stats, A.teleopti_agent_queue_stats, A.teleopti_contacts],
+    return dg.materialize([teleopti_assets.teleopti_queue_stats, teleopti_assets.teleopti_agent_queue_stats,
+                           teleopti_assets.teleopti_contacts],
                           resources=resources, partition_key=PARTITION, raise_on_error=False)
 
 
@@ -199,7 +200,8 @@ def test_agent_performance_is_per_instance_for_one_user_name(two_instances, ware
                               'kim.ng', 900, 900, 0, 900
                        FROM (VALUES (TIMESTAMP '2026-01-05 09:00'), (TIMESTAMP '2026-01-05 09:15')) v(t)""")
     resources = {"landing": two_instances, "warehouse": warehouse, "teleopti_sftp": teleopti_sftp_from_env()}
-    assert dg.materialize([A.teleopti_agent_performance], resources=resources, partition_key=PARTITION).success
+    assert dg.materialize([teleopti_assets.teleopti_agent_performance], resources=resources,
+                          partition_key=PARTITION).success
     # each instance's report row split in two; the agent of the events in the instance of the agent's ARN
     assert query(warehouse, """SELECT connect_instance, strftime(interval_start, '%H:%M'), agent_id, tot_work_dur
                                FROM teleopti_agent_performance ORDER BY 1, 2, 3""") == [
@@ -214,11 +216,11 @@ def test_agent_performance_is_per_instance_for_one_user_name(two_instances, ware
 
 def test_a_warehouse_from_before_instances_gains_the_column_named_for_the_root_instance(monkeypatch, con):
     monkeypatch.setenv("CC_CONNECT_INSTANCES", "main=,emea=connect/emea/")
-    S.ensure_tables(con)
+    interval_stats.ensure_tables(con)
     con.execute("INSERT INTO teleopti_queue_stats (interval_start, queue) VALUES ('2026-01-05 09:00Z', 'q')")
-    for table in S.DDL:
+    for table in interval_stats.DDL:
         con.execute(f"ALTER TABLE {table} DROP COLUMN connect_instance")
-    assert not S.instance_columns_exist(con)
-    S.ensure_tables(con)
-    assert S.instance_columns_exist(con)
+    assert not interval_stats.instance_columns_exist(con)
+    interval_stats.ensure_tables(con)
+    assert interval_stats.instance_columns_exist(con)
     assert con.execute("SELECT queue, connect_instance FROM teleopti_queue_stats").fetchall() == [("q", "main")]

@@ -2,7 +2,7 @@
 `connect_contacts.py`, with the interval each contact is attributed to."""
 import pytest
 
-from cc_reporting.models.connect_metrics import build as B
+from cc_reporting.models.connect_metrics import build as metrics_build
 from cc_reporting.models.connect_metrics.catalog import BY_NAME, CATALOG
 
 from .connect_contacts import at, create_agent_state, create_stg_ctr, naive, write_agent_events
@@ -15,13 +15,14 @@ def built(con, tmp_path):
     create_agent_state(con, [("09:00:00", "A1", "R1", 900, 300, 500, 100),
                              ("09:00:00", "A2", "R1", 600, 600, 0, 0)])
     con.execute("BEGIN TRANSACTION")
-    B.build_connect_metrics(con, at("09:00:00"), at("10:00:00"), 20, str(tmp_path / "rta"))
+    metrics_build.build_connect_metrics(con, at("09:00:00"), at("10:00:00"), 20, str(tmp_path / "rta"))
     con.execute("COMMIT")
     return con
 
 
 def row(con, hms, dimension="QUEUE", group="Q1") -> dict:
-    cur = con.execute(f"SELECT * FROM {B.TABLE} WHERE interval_start = ? AND dimension = ? AND group_id = ?",
+    cur = con.execute(f"SELECT * FROM {metrics_build.TABLE} "
+                      "WHERE interval_start = ? AND dimension = ? AND group_id = ?",
                       [naive(hms), dimension, group])
     found = cur.fetchall()
     assert len(found) == 1, found
@@ -58,7 +59,7 @@ def test_service_level_counts_a_contact_answered_exactly_at_the_threshold(built,
     """sl waited 20 s: within X for threshold 20 (Comparison LTE), not for 19."""
     assert row(built, "09:00:00")["sum_contacts_answered_in_x"] == 2      # sl and hold_end
     con.execute("BEGIN TRANSACTION")
-    B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 19, str(tmp_path / "rta"))
+    metrics_build.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 19, str(tmp_path / "rta"))
     con.execute("COMMIT")
     r = row(con, "09:00:00")
     assert (r["sum_contacts_answered_in_x"], r["service_level"], r["threshold_s"]) == (1, 100 * 2 / 7, 19)
@@ -86,7 +87,7 @@ def test_a_contact_enqueued_in_one_interval_and_answered_in_the_next(built):
 def test_hold_abandons_are_unknown_without_agent_events(con, tmp_path):
     create_stg_ctr(con)
     con.execute("BEGIN TRANSACTION")
-    B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "no-rta"))
+    metrics_build.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "no-rta"))
     con.execute("COMMIT")
     r = row(con, "09:00:00")
     assert r["contacts_hold_abandons"] is None and r["contacts_on_hold_customer_disconnect"] is None
@@ -123,11 +124,11 @@ def test_hierarchy_groupings_by_group_name(built):
 
 
 def test_a_rebuild_replaces_the_window(built, tmp_path):
-    before = built.execute(f"SELECT * FROM {B.TABLE} ORDER BY ALL").fetchall()
+    before = built.execute(f"SELECT * FROM {metrics_build.TABLE} ORDER BY ALL").fetchall()
     built.execute("BEGIN TRANSACTION")
-    B.build_connect_metrics(built, at("09:00:00"), at("10:00:00"), 20, str(tmp_path / "rta"))
+    metrics_build.build_connect_metrics(built, at("09:00:00"), at("10:00:00"), 20, str(tmp_path / "rta"))
     built.execute("COMMIT")
-    assert built.execute(f"SELECT * FROM {B.TABLE} ORDER BY ALL").fetchall() == before
+    assert built.execute(f"SELECT * FROM {metrics_build.TABLE} ORDER BY ALL").fetchall() == before
 
 
 def test_every_catalog_metric_has_a_column_unit_groupings_and_source():
@@ -162,11 +163,11 @@ def test_the_readme_catalog_lists_every_metric_under_its_column():
 
 
 def test_a_metric_added_to_the_catalog_gets_its_column_in_an_existing_table(con, tmp_path):
-    con.execute(f"CREATE TABLE {B.TABLE} (interval_start TIMESTAMP, dimension VARCHAR, group_id VARCHAR, "
+    con.execute(f"CREATE TABLE {metrics_build.TABLE} (interval_start TIMESTAMP, dimension VARCHAR, group_id VARCHAR, "
                 "group_name VARCHAR, threshold_s INTEGER, contacts_queued BIGINT)")
     create_stg_ctr(con)
     con.execute("BEGIN TRANSACTION")
-    B.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "rta"))
+    metrics_build.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, str(tmp_path / "rta"))
     con.execute("COMMIT")
     assert row(con, "09:00:00")["abandonment_rate"] == pytest.approx(100 / 7)
 

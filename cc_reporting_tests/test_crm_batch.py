@@ -112,6 +112,7 @@ def test_the_decompressed_extract_leaves_no_file_behind(landing, monkeypatch):
 def test_an_agent_report_scan_leaves_the_scratch_connection_free_for_the_extract():
     from cc_reporting.resources.landing import LandingObject
     from cc_reporting.staging.agent_report_table import parse_agent_report
+
     from .conftest import fixture_bytes
     report = fixture_bytes("agent_report_sample.csv")
     parse_agent_report(LandingObject("reports/TeleoptiAgentPerformance-a.csv", "e", len(report), None), report)

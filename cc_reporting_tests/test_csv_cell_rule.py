@@ -6,8 +6,9 @@ import io
 
 import pytest
 
-from cc_reporting.models.teleopti import files as F
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import files as teleopti_files
+from cc_reporting.models.teleopti import interval_stats
+from cc_reporting.models.teleopti.files import write_files
 
 from .teleopti_legs import at, leg, stage
 
@@ -17,8 +18,9 @@ REPORT_COLUMNS = ("agent_username, interval_start, interval_end, agent_name, onl
 
 def queue_file(con, tmp_path, *legs) -> bytes:
     stage(con, *legs)
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
-    return F.write_files(con, F.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))[0].path.read_bytes()
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    written = write_files(con, teleopti_files.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    return written[0].path.read_bytes()
 
 
 def parse(body: bytes, separator: str = ";") -> list[list[str]]:
@@ -31,7 +33,7 @@ def test_separator_in_a_queue_name_is_quoted_and_the_row_keeps_its_21_fields(con
     body = queue_file(con, tmp_path, leg("1", queue_name=name))
     assert body.decode().startswith(f'15;20260105;09:00;q-billing;"{name}";1;')
     rows = parse(body)
-    assert len(rows) == 1 and len(rows[0]) == len(F.QUEUE_STATS.columns) and rows[0][4] == name
+    assert len(rows) == 1 and len(rows[0]) == len(teleopti_files.QUEUE_STATS.columns) and rows[0][4] == name
 
 
 @pytest.mark.parametrize("name", ["North\r\nSouth", "North\nSouth", "North\rSouth"])
@@ -71,8 +73,9 @@ def test_negative_number_stays_negative_while_a_name_starting_with_minus_is_guar
     stage(con)
     report_row(con, "a-1", "09:00:00", 100, 300, 0, "-Ops")
     report_row(con, "a-2", "09:00:00", 100, 300, 0, "-1")
-    S.build_agent_performance(con, at("09:00:00"), at("09:30:00"), "UTC")
-    body = F.write_files(con, F.AGENT_PERFORMANCE, at("09:00:00"), at("09:15:00"), str(tmp_path))[0].path.read_text()
+    interval_stats.build_agent_performance(con, at("09:00:00"), at("09:30:00"), "UTC")
+    written = write_files(con, teleopti_files.AGENT_PERFORMANCE, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    body = written[0].path.read_text()
     assert body.splitlines() == ["15;20260105;09:00;a-1;'-Ops;50;150;-100;0;0;0;0;0;0",
                                  "15;20260105;09:00;a-2;-1;50;150;-100;0;0;0;0;0;0"]
 
@@ -80,19 +83,20 @@ def test_negative_number_stays_negative_while_a_name_starting_with_minus_is_guar
 def test_agent_queue_file_quotes_and_guards_agent_id_and_name_by_the_same_rule(con, tmp_path):
     """Without agent events the agent name is the user name: both fields carry the hostile text."""
     stage(con, leg("1", agent='=o;brien"x'))
-    S.build_agent_queue_stats(con, at("09:00:00"), at("09:15:00"), "UTC")
-    body = F.write_files(con, F.AGENT_QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))[0].path.read_bytes()
+    interval_stats.build_agent_queue_stats(con, at("09:00:00"), at("09:15:00"), "UTC")
+    written = write_files(con, teleopti_files.AGENT_QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    body = written[0].path.read_bytes()
     assert body.decode().startswith('''15;20260105;09:00;"'=o;brien""x";"'=o;brien""x";q-billing;Billing;''')
     row = parse(body)[0]
-    assert len(row) == len(F.AGENT_QUEUE_STATS.columns) and row[3] == row[4] == "'=o;brien\"x"
+    assert len(row) == len(teleopti_files.AGENT_QUEUE_STATS.columns) and row[3] == row[4] == "'=o;brien\"x"
 
 
 def test_contacts_file_quotes_a_comma_not_a_semicolon_and_keeps_phone_numbers(con, tmp_path):
     """The contacts file's separator is `,`: a comma is quoted there, a `;` is not; a leading `=` is guarded;
     an E.164 number (`+1206…`, a plain number to a spreadsheet) is written as it is."""
     stage(con, leg("c-1", queue_name="Billing, VIP"), leg("c-2", queue="q-x", queue_name="=a;b", enqueue="09:06:00"))
-    S.build_contacts(con, at("09:00:00"), at("09:15:00"))
-    body = F.write_files(con, F.CONTACTS, at("09:00:00"), at("09:15:00"), str(tmp_path))[0].path.read_bytes()
+    interval_stats.build_contacts(con, at("09:00:00"), at("09:15:00"))
+    body = write_files(con, teleopti_files.CONTACTS, at("09:00:00"), at("09:15:00"), str(tmp_path))[0].path.read_bytes()
     lines = body.decode().splitlines()
     assert ',"Billing, VIP",+12065550100,,' in lines[1] and ",'=a;b,+12065550100,," in lines[2]
     rows = parse(body, ",")

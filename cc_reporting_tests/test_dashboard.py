@@ -8,7 +8,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from cc_reporting.models.kpi import marts as M
+from cc_reporting.models.kpi import marts
 from cc_reporting.models.kpi.dashboard import render_dashboard
 
 from .kpi_rows import DAY, at, create_jar, row, settings, worked_example
@@ -35,8 +35,8 @@ def con():
     c = duckdb.connect()
     create_jar(c, day_rows())
     s = settings()
-    M.build_kpi_interval(c, s, at("00:00:00"), at("00:00:00", DAY + timedelta(days=1)))
-    M.build_kpi_daily(c, s, [DAY])
+    marts.build_kpi_interval(c, s, at("00:00:00"), at("00:00:00", DAY + timedelta(days=1)))
+    marts.build_kpi_daily(c, s, [DAY])
     yield c
     c.close()
 

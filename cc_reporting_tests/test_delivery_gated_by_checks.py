@@ -3,8 +3,8 @@ import dagster as dg
 import pytest
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.teleopti import assets as A
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import assets as teleopti_assets
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.staging.assets import stg_ctr
 
 from .conftest import concat
@@ -54,8 +54,8 @@ def test_a_failing_reconciliation_check_holds_the_files_in_the_outbox_until_a_pa
     with instance_for(make_dagster_home(tmp_path)) as instance:
         assert dg.materialize([stg_ctr], resources=resources, instance=instance).success
         with monkeypatch.context() as patch:
-            patch.setattr(S, "build_queue_stats", corrupted_build(S.build_queue_stats))
-            held = dg.materialize([A.teleopti_queue_stats], resources=resources, instance=instance,
+            patch.setattr(interval_stats, "build_queue_stats", corrupted_build(interval_stats.build_queue_stats))
+            held = dg.materialize([teleopti_assets.teleopti_queue_stats], resources=resources, instance=instance,
                                   partition_key=KEY, raise_on_error=False)
 
         assert not held.success
@@ -70,7 +70,8 @@ def test_a_failing_reconciliation_check_holds_the_files_in_the_outbox_until_a_pa
         meta = held.asset_materializations_for_node("teleopti_queue_stats")[0].metadata
         assert meta["files_undelivered"].value == 1 and meta["files_delivered"].value == 0
 
-        fixed = dg.materialize([A.teleopti_queue_stats], resources=resources, instance=instance, partition_key=KEY)
+        fixed = dg.materialize([teleopti_assets.teleopti_queue_stats], resources=resources, instance=instance,
+                               partition_key=KEY)
         assert fixed.success
         assert latest_check_status(instance, "offered_equals_outcomes") == Status.SUCCEEDED
         assert server.files() == {FILE: outbox_file.read_bytes()}  # the corrected file, delivered once

@@ -16,9 +16,9 @@ import pytest
 from cc_reporting.delivery.delivery_ledger import deliver
 from cc_reporting.delivery.parquet_exports import export_partition, partition_path
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.teleopti import assets as A
-from cc_reporting.models.teleopti import files as F
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import assets as teleopti_assets
+from cc_reporting.models.teleopti import files as teleopti_files
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.staging.assets import stg_ctr
 from cc_reporting_tests.sftp_server import SftpTestServer
 from cc_reporting_tests.test_sftp_delivery import PASSWORD, sftp_for, write_day
@@ -90,7 +90,7 @@ def fill_disk_on_temp_writes(monkeypatch):
     real_write = os.write
 
     def write(fd, data):
-        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(F.TEMP_PREFIX):
+        if os.path.basename(os.readlink(f"/proc/self/fd/{fd}")).startswith(teleopti_files.TEMP_PREFIX):
             if len(data) > 4:
                 return real_write(fd, bytes(data[:4]))
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
@@ -100,27 +100,27 @@ def fill_disk_on_temp_writes(monkeypatch):
 
 
 def temp_files(root: Path) -> list[Path]:
-    return sorted(root.rglob(f"{F.TEMP_PREFIX}*"))
+    return sorted(root.rglob(f"{teleopti_files.TEMP_PREFIX}*"))
 
 
 def test_disk_full_write_removes_its_temp_file_keeps_the_old_file_and_fails_in_one_line(con, tmp_path, monkeypatch):
     stage(con, leg("1"))
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
-    [first] = F.write_files(con, F.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    [first] = teleopti_files.write_files(con, teleopti_files.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
     old = first.path.read_bytes()
     stage(con, leg("2"))
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
 
     with monkeypatch.context() as m:
         fill_disk_on_temp_writes(m)
         with pytest.raises(dg.Failure) as failure:
-            F.write_files(con, F.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+            teleopti_files.write_files(con, teleopti_files.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
     message = failure.value.description
     assert "\n" not in message and "disk full" in message and str(first.path) in message
     assert failure.value.__cause__ is None and failure.value.__suppress_context__
     assert temp_files(tmp_path) == [] and first.path.read_bytes() == old
 
-    [again] = F.write_files(con, F.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    [again] = teleopti_files.write_files(con, teleopti_files.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
     assert again.changed and again.path.read_bytes() != old and temp_files(tmp_path) == []
 
 
@@ -129,8 +129,8 @@ def test_disk_full_in_a_dagster_run_is_a_one_line_failure_naming_the_file(tmp_pa
     resources = {"landing": landing, "warehouse": warehouse, "teleopti_sftp": TeleoptiSftp()}
     assert dg.materialize([stg_ctr], resources=resources).success
     fill_disk_on_temp_writes(monkeypatch)
-    result = dg.materialize([A.teleopti_queue_stats], resources=resources, partition_key="2026-01-05-09:00",
-                            raise_on_error=False)
+    result = dg.materialize([teleopti_assets.teleopti_queue_stats], resources=resources,
+                            partition_key="2026-01-05-09:00", raise_on_error=False)
     assert not result.success
     [event] = result.get_step_failure_events()
     description = event.step_failure_data.user_failure_data.description
@@ -153,9 +153,9 @@ def test_next_write_sweeps_stale_temp_files_a_crash_left_but_not_fresh_or_foreig
         path.write_bytes(data)
         age(path)
     stage(con, leg("1"))
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
 
-    F.write_files(con, F.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
+    teleopti_files.write_files(con, teleopti_files.QUEUE_STATS, at("09:00:00"), at("09:15:00"), str(tmp_path))
 
     assert not crashed.exists() and fresh.exists()
     assert all(p.read_bytes() == d for p, d in foreign.items())  # another kind's folder is swept by its own write

@@ -4,11 +4,10 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.kpi.assets import kpi_assets
-from cc_reporting.models.teleopti import delivery_retry as R
-from cc_reporting.models.teleopti import schedules as S
+from cc_reporting.models.teleopti import delivery_retry, schedules
 from cc_reporting.models.teleopti.assets import teleopti_assets
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.staging.assets import staging_assets, stg_ctr
 
 from .conftest import concat, free_port
@@ -24,7 +23,7 @@ def interval_reports(landing, warehouse, sftp: TeleoptiSftp) -> dg.JobDefinition
     """The project's interval_reports job, bound to the test's landing zone, warehouse and SFTP target."""
     defs = dg.Definitions(
         assets=[*staging_assets, agent_state_intervals, *teleopti_assets, *kpi_assets],
-        jobs=[S.interval_reports_job],
+        jobs=[schedules.interval_reports_job],
         resources={"landing": landing, "warehouse": warehouse, "teleopti_sftp": sftp})
     return defs.resolve_job_def("interval_reports")
 
@@ -39,8 +38,8 @@ def sftp_at(tmp_path, port: int, known_hosts: str = "") -> TeleoptiSftp:
 def tick(instance, monkeypatch, after: timedelta = timedelta(0)):
     """One evaluation of the sensor, `after` from now (its clock moved, no waiting)."""
     now = datetime.now(timezone.utc) + after
-    monkeypatch.setattr(R, "_utcnow", lambda: now)
-    return R.teleopti_delivery_retry_sensor(dg.build_sensor_context(instance=instance))
+    monkeypatch.setattr(delivery_retry, "_utcnow", lambda: now)
+    return delivery_retry.teleopti_delivery_retry_sensor(dg.build_sensor_context(instance=instance))
 
 
 def test_a_scheduled_interval_that_failed_on_a_down_sftp_server_is_retried_with_backoff_and_delivered(
@@ -51,7 +50,7 @@ def test_a_scheduled_interval_that_failed_on_a_down_sftp_server_is_retried_with_
         down = sftp_at(tmp_path, free_port())  # nothing listens there: the server is down
         assert dg.materialize([stg_ctr], resources={"landing": landing, "warehouse": warehouse},
                               instance=instance).success
-        scheduled = S.interval_reports_schedule(dg.build_schedule_context(
+        scheduled = schedules.interval_reports_schedule(dg.build_schedule_context(
             scheduled_execution_time=datetime(2026, 1, 5, 9, 25, tzinfo=timezone.utc)))
         failed = interval_reports(landing, warehouse, down).execute_in_process(
             instance=instance, partition_key=scheduled.partition_key, tags=scheduled.tags, raise_on_error=False)
@@ -60,11 +59,12 @@ def test_a_scheduled_interval_that_failed_on_a_down_sftp_server_is_retried_with_
                    for e in failed.get_step_failure_events())  # it failed on delivery, nothing else
 
         assert isinstance(tick(instance, monkeypatch), dg.SkipReason)  # backoff: not on the very next tick
-        (request,) = tick(instance, monkeypatch, after=R.backoff(1) + timedelta(seconds=1))
-        (again,) = tick(instance, monkeypatch, after=R.backoff(1) + timedelta(seconds=2))
+        (request,) = tick(instance, monkeypatch, after=delivery_retry.backoff(1) + timedelta(seconds=1))
+        (again,) = tick(instance, monkeypatch, after=delivery_retry.backoff(1) + timedelta(seconds=2))
         assert again.run_key == request.run_key  # a re-evaluation requests the same run: Dagster launches it once
         assert request.job_name == "interval_reports"
-        assert (request.tags[R.RANGE_START], request.tags[R.RANGE_END]) == ("2026-01-05-09:00", "2026-01-05-09:00")
+        assert (request.tags[delivery_retry.RANGE_START],
+                request.tags[delivery_retry.RANGE_END]) == ("2026-01-05-09:00", "2026-01-05-09:00")
 
         with SftpTestServer(tmp_path / "sftp-root", password="pw-123") as server:  # the server is back
             up = sftp_at(tmp_path, server.port, server.known_hosts())
@@ -79,7 +79,7 @@ def test_a_scheduled_interval_that_failed_on_a_down_sftp_server_is_retried_with_
 
 
 def test_each_failure_of_a_range_doubles_the_wait_up_to_two_hours():
-    assert [R.backoff(n) for n in (1, 2, 3, 6, 10)] == [
+    assert [delivery_retry.backoff(n) for n in (1, 2, 3, 6, 10)] == [
         timedelta(minutes=5), timedelta(minutes=10), timedelta(minutes=20), timedelta(minutes=120),
         timedelta(minutes=120)]
 

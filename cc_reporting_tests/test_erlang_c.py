@@ -4,8 +4,13 @@ import time
 import duckdb
 import pytest
 
-from cc_reporting.models.kpi.erlang import (erlang_c, erlang_c_required_agents, erlang_settings, register_udf,
-                                            service_level)
+from cc_reporting.models.kpi.erlang import (
+    erlang_c,
+    erlang_c_required_agents,
+    erlang_settings,
+    register_udf,
+    service_level,
+)
 
 
 def test_spec_vector_100_contacts_in_1800_s_aht_180_needs_14_agents():

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import boto3
 import botocore.session
-from botocore import xform_name
 import pytest
+from botocore import xform_name
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cc_reporting"

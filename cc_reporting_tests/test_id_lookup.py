@@ -28,7 +28,8 @@ def test_a_lookup_by_ids_is_answered_from_the_primary_key_index():
     # What the merge did before: a subquery of that many ids scans the column (DuckDB pushes only small sets down).
     con.execute("CREATE TEMP TABLE many AS SELECT unnest(?::VARCHAR[]) AS id", [ids])
     assert _scan_type(con, "id IN (SELECT id FROM many)") == "sequential"
-    assert sorted(r[0] for r in con.execute(f"SELECT v FROM t WHERE {predicate}").fetchall()) == [i * 97 for i in range(1500)]
+    found = sorted(r[0] for r in con.execute(f"SELECT v FROM t WHERE {predicate}").fetchall())
+    assert found == [i * 97 for i in range(1500)]
 
 
 def test_an_id_unsafe_as_a_literal_takes_the_subquery_form():
@@ -47,7 +48,8 @@ def test_too_many_ids_or_none_at_all():
 
 def test_a_young_table_is_scanned_rather_than_probed_id_by_id():
     ids = [f"id-{i}" for i in range(10)]
-    assert ids_in("id", ids, "SELECT id FROM wanted", table_rows=10 * ROWS_PER_PROBE - 1) == "id IN (SELECT id FROM wanted)"
+    predicate = ids_in("id", ids, "SELECT id FROM wanted", table_rows=10 * ROWS_PER_PROBE - 1)
+    assert predicate == "id IN (SELECT id FROM wanted)"
     assert ids_in("id", ids, "SELECT id FROM wanted", table_rows=10 * ROWS_PER_PROBE).startswith("id IN ('id-0'")
 
 

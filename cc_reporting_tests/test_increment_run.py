@@ -132,7 +132,8 @@ def test_an_increment_without_agent_events_imports_no_pandas(tmp_path):
         "import sys\n"
         "from datetime import datetime, timezone\n"
         "from cc_reporting.pipeline import run_window\n"
-        f"result = run_window(datetime.fromisoformat({START.isoformat()!r}), datetime.fromisoformat({END.isoformat()!r}))\n"
+        f"result = run_window(datetime.fromisoformat({START.isoformat()!r}), "
+        f"datetime.fromisoformat({END.isoformat()!r}))\n"
         "print(result.success, 'pandas' in sys.modules)\n")
     env = {**os.environ, "CC_LANDING_URI": str(tmp_path / "landing"),
            "CC_WAREHOUSE_PATH": str(tmp_path / "warehouse" / "cc.duckdb")}

@@ -5,10 +5,9 @@ connects 09:00:40, talk 100 s -> customer disconnects / ACW starts 09:02:20, ACW
 """
 from datetime import datetime, timezone
 
-
 from cc_reporting.models.analytics.jar import refresh_jar
 from cc_reporting.models.analytics.jar_schema import JAR_COLUMNS, SEED_COLUMNS
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import interval_stats
 
 from .jar_journeys import at, bot_session, crm, jar_rows, leg, naive, settings, stage, stage_sessions
 
@@ -242,8 +241,8 @@ def test_flag_sums_equal_teleopti_queue_statistics(con):
     legs = [leg(f"l{i}", f"09:{i * 3:02d}:00", queue=("billing", "tech")[i % 2], queue_s=2 + 3 * i,
                 agent="jane" if i % 3 else None, next_contact="zz" if i == 4 else None) for i in range(12)]
     build(con, *legs)
-    S.ensure_tables(con)
-    S.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
+    interval_stats.ensure_tables(con)
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
     teleopti = con.execute("""SELECT interval_start::TIMESTAMP, queue, answ_call_cnt, aband_call_cnt,
                                      aband_short_call_cnt, ans_servicelevel_cnt, aband_within_sl_cnt
                               FROM teleopti_queue_stats ORDER BY 1, 2""").fetchall()

@@ -9,8 +9,19 @@ import pytest
 from cc_reporting.models.analytics.jar import pending_session_ids, refresh_jar, refresh_jar_pending
 
 from .jar_journeys import (
-    CUSTOMER_PHONES, at, bot_session, crm, jar_rows, jar_table, leg, random_journeys, settings, stage,
-    stage_mixed, stage_sessions, synthetic_legs,
+    CUSTOMER_PHONES,
+    at,
+    bot_session,
+    crm,
+    jar_rows,
+    jar_table,
+    leg,
+    random_journeys,
+    settings,
+    stage,
+    stage_mixed,
+    stage_sessions,
+    synthetic_legs,
 )
 
 

@@ -4,12 +4,9 @@ Default leg: starts 09:00:00, ends (ACW end) 09:02:40 when it has an agent, N = 
 """
 from datetime import datetime, timedelta, timezone
 
-
 from cc_reporting.models.analytics.jar import refresh_jar
 
 from .jar_journeys import at, bot_session, crm, jar_rows, jar_table, leg, settings, stage, stage_sessions
-
-
 
 
 def cust(c):

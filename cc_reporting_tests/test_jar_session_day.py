@@ -10,7 +10,16 @@ from cc_reporting.models.analytics.jar import refresh_jar, refresh_jar_pending
 from cc_reporting.models.analytics.jar_days import stored_days
 
 from .jar_journeys import (
-    CUSTOMER_PHONES, at, crm, jar_rows, jar_table, leg, random_journeys, settings, stage, stage_mixed,
+    CUSTOMER_PHONES,
+    at,
+    crm,
+    jar_rows,
+    jar_table,
+    leg,
+    random_journeys,
+    settings,
+    stage,
+    stage_mixed,
 )
 from .test_jar_incremental import connect, full_rebuild_of
 

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
-from cc_reporting.models.kpi import marts as M
+from cc_reporting.models.kpi import marts
 from cc_reporting.models.kpi.marts_sql import COUNT_COLUMNS, IVR_COLUMNS
 
 from .kpi_rows import DAY, at, create_agent_state, create_jar, fetch, queued_leg, row, settings, worked_example
@@ -24,7 +24,7 @@ def daily(con, rows, days, tz="UTC", agent_state=None):
     if agent_state is not None:
         create_agent_state(con, agent_state)
     con.execute("BEGIN")
-    n = M.build_kpi_daily(con, settings(tz=tz), days)
+    n = marts.build_kpi_daily(con, settings(tz=tz), days)
     con.execute("COMMIT")
     return n
 
@@ -66,8 +66,8 @@ def test_daily_queue_rows_equal_the_sum_of_their_local_days_interval_rows_across
     create_jar(con, legs)
     create_agent_state(con, state)
     s = settings(tz=tz)
-    M.build_kpi_interval(con, s, first, first + timedelta(hours=52))
-    M.build_kpi_daily(con, s, days)
+    marts.build_kpi_interval(con, s, first, first + timedelta(hours=52))
+    marts.build_kpi_daily(con, s, days)
     sums = ", ".join(f"sum({c}) AS {c}" for c in COUNT_COLUMNS if c not in IVR_COLUMNS)
     by_intervals = {r["queue_id"]: r for r in fetch(con, f"""
         SELECT queue_id, count(*) AS n_intervals, {sums} FROM kpi_interval
@@ -177,14 +177,14 @@ def test_daily_replacement_is_idempotent_and_leaves_other_days_alone(con):
     daily(con, rows, [DAY, DAY + timedelta(days=1)])
     everything = "SELECT * FROM kpi_daily ORDER BY day, grain, queue_id, channel"
     first = fetch(con, everything)
-    assert M.build_kpi_daily(con, settings(), [DAY]) == 4  # queues Q, Q2; channels VOICE, IVR
-    assert M.build_kpi_daily(con, settings(), [DAY]) == 4
+    assert marts.build_kpi_daily(con, settings(), [DAY]) == 4  # queues Q, Q2; channels VOICE, IVR
+    assert marts.build_kpi_daily(con, settings(), [DAY]) == 4
     assert fetch(con, everything) == first
     con.execute("DELETE FROM jar WHERE \"SessionId\" = 'b'")
-    M.build_kpi_daily(con, settings(), [DAY])
+    marts.build_kpi_daily(con, settings(), [DAY])
     assert set(queue_rows(con)) == {"Q"}
     assert set(queue_rows(con, DAY + timedelta(days=1))) == {"Q"}
-    assert M.build_kpi_daily(con, settings(), []) == 0
+    assert marts.build_kpi_daily(con, settings(), []) == 0
 
 
 def test_agent_state_alone_makes_a_daily_queue_row(con):

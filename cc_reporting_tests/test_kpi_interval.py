@@ -5,7 +5,7 @@ from datetime import timedelta
 import duckdb
 import pytest
 
-from cc_reporting.models.kpi import marts as M
+from cc_reporting.models.kpi import marts
 from cc_reporting.models.kpi.marts_sql import COUNT_COLUMNS, IVR_COLUMNS, RATE_COLUMNS
 
 from .kpi_rows import DAY, at, create_agent_state, create_jar, fetch, queued_leg, row, settings, worked_example
@@ -23,7 +23,7 @@ def build(con, rows, start="00:00:00", end="23:45:00", agent_state=None, **kw):
     if agent_state is not None:
         create_agent_state(con, agent_state)
     con.execute("BEGIN TRANSACTION")
-    n = M.build_kpi_interval(con, settings(**kw), at(start), at(end))
+    n = marts.build_kpi_interval(con, settings(**kw), at(start), at(end))
     con.execute("COMMIT")
     return n
 
@@ -76,7 +76,7 @@ def test_everything_a_leg_contributes_goes_to_the_interval_of_its_enqueue_time(c
     keys = [(r["interval_key"], r["queued"]) for r in rows_of(con)]
     assert keys == [("2026-01-05-09:00", 10), ("2026-01-05-11:00", 1)]
     create_jar(con, worked_example())
-    M.build_kpi_interval(con, settings(), at("00:00:00", DAY + timedelta(days=2)),
+    marts.build_kpi_interval(con, settings(), at("00:00:00", DAY + timedelta(days=2)),
                          at("23:45:00", DAY + timedelta(days=2)))
     assert [r["interval_key"] for r in rows_of(con, "interval_start >= TIMESTAMP '2026-01-07'")] == \
         ["2026-01-07-10:00"]
@@ -123,7 +123,7 @@ def test_null_queue_time_counts_in_its_outcome_never_within_sla_and_adds_zero(co
     assert (r["answered"], r["abandoned"], r["short_abandons"], r["answered_within_sla"],
             r["left_queue_within_sla"], r["queue_answered_s"]) == (2, 1, 0, 1, 1, 12)
     assert r["asa_s"] == 6.0 and r["service_level"] == pytest.approx(1 / 3)
-    assert M.null_queue_time_legs(con, at("09:00:00"), at("09:15:00")) == 2
+    assert marts.null_queue_time_legs(con, at("09:00:00"), at("09:15:00")) == 2
 
 
 def test_null_durations_add_zero_but_the_leg_still_counts(con):
@@ -168,11 +168,11 @@ def test_window_replacement_is_idempotent_and_removes_stale_rows(con):
     build(con, rows)
     first = rows_of(con)
     con.execute("BEGIN")
-    assert M.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00")) == 2
+    assert marts.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00")) == 2
     con.execute("COMMIT")
     assert rows_of(con) == first
     con.execute("DELETE FROM jar WHERE \"SessionId\" IN ('b', 'c')")
-    M.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00"))
+    marts.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00"))
     assert [r["interval_key"] for r in rows_of(con)] == ["2026-01-05-09:00", "2026-01-05-11:00"]
 
 
@@ -181,7 +181,7 @@ def test_rollback_of_the_callers_transaction_keeps_the_old_rows(con):
     before = rows_of(con)
     con.execute("BEGIN")
     con.execute("DELETE FROM jar")
-    M.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00"))
+    marts.build_kpi_interval(con, settings(), at("09:00:00"), at("10:00:00"))
     assert rows_of(con) == []
     con.execute("ROLLBACK")
     assert rows_of(con) == before
@@ -191,7 +191,7 @@ def test_tz_aware_window_bounds_are_read_as_utc(con):
     from datetime import timezone
     create_jar(con, [queued_leg("a", "09:05:00")])
     start = at("10:00:00").replace(tzinfo=timezone(timedelta(hours=1)))  # 09:00 UTC
-    assert M.build_kpi_interval(con, settings(), start, start + timedelta(minutes=15)) == 1
+    assert marts.build_kpi_interval(con, settings(), start, start + timedelta(minutes=15)) == 1
 
 
 def test_left_queue_within_sla_uses_the_sla_setting_of_the_build(con):

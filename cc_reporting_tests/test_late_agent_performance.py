@@ -2,7 +2,7 @@
 import dagster as dg
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.teleopti import assets as A
+from cc_reporting.models.teleopti import assets as teleopti_assets
 from cc_reporting.models.teleopti.late_data import _in_partitions_range, teleopti_late_data_sensor
 from cc_reporting.staging.assets import stg_ctr
 
@@ -35,7 +35,7 @@ def test_late_outbound_contact_redelivers_the_agent_performance_file_with_its_di
         resources = {"landing": landing, "warehouse": warehouse, "teleopti_sftp": sftp}
         landing.write("ctr/2026/01/05/10/s-1-a", concat(outbound("o1", "09:02:00", talk=60)))
         dg.materialize([stg_ctr], resources=resources, instance=instance)
-        dg.materialize([A.teleopti_agent_performance], resources=resources, instance=instance,
+        dg.materialize([teleopti_assets.teleopti_agent_performance], resources=resources, instance=instance,
                        partition_key="2026-01-05-09:00")
         assert direct_out(server.files()[FILE]) == (1, 60)
         context = dg.build_sensor_context(instance=instance)
@@ -51,7 +51,7 @@ def test_late_outbound_contact_redelivers_the_agent_performance_file_with_its_di
         assert (request.tags["dagster/asset_partition_range_start"],
                 request.tags["dagster/asset_partition_range_end"]) == ("2026-01-05-09:00", "2026-01-05-09:00")
 
-        assert dg.materialize([A.teleopti_agent_performance], resources=resources, instance=instance,
+        assert dg.materialize([teleopti_assets.teleopti_agent_performance], resources=resources, instance=instance,
                               tags=request.tags).success
         assert direct_out(server.files()[FILE]) == (2, 150)
 

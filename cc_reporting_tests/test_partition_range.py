@@ -101,7 +101,8 @@ def test_a_long_window_runs_one_day_at_a_time_with_the_days_results_unchanged(tm
     Teleopti files equal those of a one-day run."""
     outboxes = {}
     for name, window in (("one", (DAY, datetime(2026, 1, 6, tzinfo=timezone.utc))),
-                         ("three", (datetime(2026, 1, 4, tzinfo=timezone.utc), datetime(2026, 1, 7, tzinfo=timezone.utc)))):
+                         ("three", (datetime(2026, 1, 4, tzinfo=timezone.utc),
+                                    datetime(2026, 1, 7, tzinfo=timezone.utc)))):
         base = tmp_path / name
         for var, sub in (("CC_DATA_DIR", "data"), ("CC_LANDING_URI", "landing"), ("CC_EXPORT_DIR", "exports"),
                          ("CC_TELEOPTI_OUTBOX", "outbox"), ("CC_RTA_DIR", "rta")):

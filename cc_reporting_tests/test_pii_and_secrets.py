@@ -211,7 +211,8 @@ def test_the_salt_really_was_used(simulated_run):
     _, base, _ = simulated_run
     con = duckdb.connect(str(base / "warehouse" / "cc.duckdb"), read_only=True)
     try:
-        hashes = {r[0] for r in con.execute("SELECT customer_phone_hash FROM stg_ctr WHERE customer_phone_hash IS NOT NULL").fetchall()}
+        hashes = {r[0] for r in con.execute(
+            "SELECT customer_phone_hash FROM stg_ctr WHERE customer_phone_hash IS NOT NULL").fetchall()}
     finally:
         con.close()
     phones = _phones(base / "landing")

@@ -7,16 +7,16 @@ from datetime import date
 
 import duckdb
 
-from cc_reporting.models.kpi import marts as M
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.kpi import marts
+from cc_reporting.models.teleopti import interval_stats
 
-from . import kpi_rows as K
+from . import kpi_rows
 from .teleopti_legs import at, leg, stage
 
 
 def teleopti_names(con):
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
-    S.build_agent_queue_stats(con, at("09:00:00"), at("09:15:00"), "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    interval_stats.build_agent_queue_stats(con, at("09:00:00"), at("09:15:00"), "UTC")
     return (con.execute("SELECT queue, queue_name FROM teleopti_queue_stats").fetchall(),
             con.execute("SELECT queue, queue_name FROM teleopti_agent_queue_stats").fetchall())
 
@@ -42,12 +42,12 @@ def test_kpi_queue_name_is_the_latest_legs_name_not_the_max():
     """jar: queue Q, 'Zeta' enqueued 09:01, 'Alpha' 09:07; agent-state time for Q at 10:00 without legs.
     kpi_interval 09:00 and the 10:00 agent-state row, and kpi_daily's queue row, are all named 'Alpha'."""
     con = duckdb.connect()
-    K.create_jar(con, [K.queued_leg("1", "09:01:00", queue_name="Zeta"), K.queued_leg("2", "09:07:00",
-                                                                                    queue_name="Alpha")])
-    K.create_agent_state(con, [(K.at("10:00:00"), "Q", 100, 800)])
-    settings = K.settings()
-    M.build_kpi_interval(con, settings, K.at("00:00:00"), K.at("23:45:00"))
-    M.build_kpi_daily(con, settings, [date(2026, 1, 5)])
+    kpi_rows.create_jar(con, [kpi_rows.queued_leg("1", "09:01:00", queue_name="Zeta"),
+                              kpi_rows.queued_leg("2", "09:07:00", queue_name="Alpha")])
+    kpi_rows.create_agent_state(con, [(kpi_rows.at("10:00:00"), "Q", 100, 800)])
+    settings = kpi_rows.settings()
+    marts.build_kpi_interval(con, settings, kpi_rows.at("00:00:00"), kpi_rows.at("23:45:00"))
+    marts.build_kpi_daily(con, settings, [date(2026, 1, 5)])
     assert con.execute("SELECT strftime(interval_start, '%H:%M'), queue_name FROM kpi_interval ORDER BY 1"
                        ).fetchall() == [("09:00", "Alpha"), ("10:00", "Alpha")]
     assert con.execute("SELECT queue_name FROM kpi_daily WHERE grain = 'queue'").fetchall() == [("Alpha",)]

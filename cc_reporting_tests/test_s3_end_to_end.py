@@ -6,9 +6,9 @@ import boto3
 import dagster as dg
 import pytest
 
-from cc_reporting.staging.sensors import ctr_landing_sensor
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.staging.assets import stg_ctr
+from cc_reporting.staging.sensors import ctr_landing_sensor
 
 from .conftest import concat, fixture_bytes, fixture_json, query
 

@@ -8,8 +8,8 @@ import cc_reporting.ingest.requested as requested
 import cc_reporting.staging.assets as staging_assets
 from cc_reporting.definitions import defs
 from cc_reporting.ingest.cursor import LandingCursor
-from cc_reporting.staging.sensors import ctr_landing_sensor
 from cc_reporting.simulate import simulate
+from cc_reporting.staging.sensors import ctr_landing_sensor
 
 from .conftest import query
 from .dagster_home import instance_for, make_dagster_home

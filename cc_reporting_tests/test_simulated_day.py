@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from cc_reporting.pipeline import run_window
-from cc_reporting.resources.landing import LandingZone
-from cc_reporting.simulate import simulate
 from cc_reporting.delivery.sftp import TeleoptiSftp
 from cc_reporting.models.teleopti.rules import IS_ABANDONED, IS_ANSWERED, IS_QUEUED
+from cc_reporting.pipeline import run_window
+from cc_reporting.resources.landing import LandingZone
 from cc_reporting.resources.warehouse import Warehouse
+from cc_reporting.simulate import simulate
 
 from .conftest import query
 
@@ -74,7 +74,8 @@ def test_simulated_day_teleopti_files_reconcile_with_staging(simulated_day):
             fields = line.split(";")
             offered += int(fields[5]) + int(fields[6])
             answered += int(fields[9])
-    in_day = query(wh, f"""SELECT count(*) FILTER (WHERE {IS_QUEUED}), count(*) FILTER (WHERE {IS_QUEUED} AND {IS_ANSWERED})
+    in_day = query(wh, f"""SELECT count(*) FILTER (WHERE {IS_QUEUED}),
+                                  count(*) FILTER (WHERE {IS_QUEUED} AND {IS_ANSWERED})
                            FROM stg_ctr WHERE enqueue_ts >= ? AND enqueue_ts < ?""", [DAY, END])[0]
     assert (offered, answered) == in_day
     contact_rows = sum(len(p.read_text().splitlines()) - 1 for p in (outbox / "contacts").glob("*.csv"))
@@ -134,10 +135,13 @@ def test_simulated_day_exports_and_dashboard_exist(simulated_day):
     assert (exports / "dashboard" / "kpi-dashboard-2026-01-05.html").exists()
     con = duckdb.connect()
     for table in ("jar", "kpi_interval", "kpi_daily"):
-        rows = con.execute(f"SELECT count(*) FROM read_parquet('{exports}/{table}/date=2026-01-05/*.parquet')").fetchone()
+        rows = con.execute(
+            f"SELECT count(*) FROM read_parquet('{exports}/{table}/date=2026-01-05/*.parquet')").fetchone()
         assert rows[0] > 0, table
-    car_columns = [d[0] for d in con.execute(f"SELECT * FROM read_parquet('{exports}/car/*/*.parquet') LIMIT 0").description]
-    assert "Cust_ID" in car_columns and not {"Age", "Ethnicity", "MaritalStatus", "GrossAnnualIncome"} & set(car_columns)
+    car_columns = [d[0] for d in
+                   con.execute(f"SELECT * FROM read_parquet('{exports}/car/*/*.parquet') LIMIT 0").description]
+    assert "Cust_ID" in car_columns
+    assert not {"Age", "Ethnicity", "MaritalStatus", "GrossAnnualIncome"} & set(car_columns)
 
 
 def test_simulated_day_rerun_is_byte_identical(simulated_day, monkeypatch):

@@ -25,9 +25,10 @@ START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone.utc)
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 TS_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
-CTR_KEY = re.compile(r"^ctr/(\d{4})/(\d\d)/(\d\d)/(\d\d)/cc-ctr-stream-1-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)-" + UUID + "$")
-ARN = re.compile(r"^arn:aws:connect:eu-west-1:111122223333:instance/" + UUID + "/(agent|queue|queue/agent|routing-profile"
-                 r"|agent-group|agent-state)/" + UUID + "$")
+CTR_KEY = re.compile(r"^ctr/(\d{4})/(\d\d)/(\d\d)/(\d\d)/cc-ctr-stream-1-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d)-"
+                     + UUID + "$")
+ARN = re.compile(r"^arn:aws:connect:eu-west-1:111122223333:instance/" + UUID
+                 + r"/(agent|queue|queue/agent|routing-profile|agent-group|agent-state)/" + UUID + "$")
 REPORT_HEADER = ("Agent,StartInterval,EndInterval,Agent Name,Agent on contact time,Agent idle time,"
                  "Non-Productive Time,Online time,Occupancy")
 CRM_HEADER = ("Cust_ID,Occupation,Age,MaritalStatus,Ethnicity,GrossAnnualIncome,EmploymentType,CountryName,Region,"
@@ -481,7 +482,8 @@ def test_crm_extract_is_realistic_and_matches_the_callers(run):
     assert lookups, "some contacts need the phone lookup"
     by_phone = {r["PhoneNumber"]: r["Cust_ID"] for r in rows}
     for leg in known:
-        if leg["CustomerEndpoint"] and leg["InitiationMethod"] == "INBOUND" and leg["CustomerEndpoint"]["Address"] in by_phone:
+        inbound = leg["CustomerEndpoint"] and leg["InitiationMethod"] == "INBOUND"
+        if inbound and leg["CustomerEndpoint"]["Address"] in by_phone:
             assert leg["Attributes"]["customerId"] in ids
     repeat = Counter(leg["Attributes"]["customerId"] for leg in known if not leg["PreviousContactId"])
     assert max(repeat.values()) >= 2  # repeat customers

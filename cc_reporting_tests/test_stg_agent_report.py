@@ -6,7 +6,8 @@ from cc_reporting.staging.assets import stg_agent_report
 
 from .conftest import fixture_bytes, materialize, query
 
-HEADER = "Agent,StartInterval,EndInterval,Agent Name,Agent on contact time,Agent idle time,Non-Productive Time,Online time,Occupancy"
+HEADER = ("Agent,StartInterval,EndInterval,Agent Name,Agent on contact time,Agent idle time,Non-Productive Time,"
+          "Online time,Occupancy")
 
 
 def ts(text):

@@ -7,8 +7,12 @@ import pytest
 
 from cc_reporting.ingest.batch import ingest_objects
 from cc_reporting.staging.channel_sessions import (
-    CHANNELS_PREFIX, changed_channel_session_ids, ensure_channel_session_table, is_channel_session_key,
-    merge_channel_sessions, parse_channel_sessions,
+    CHANNELS_PREFIX,
+    changed_channel_session_ids,
+    ensure_channel_session_table,
+    is_channel_session_key,
+    merge_channel_sessions,
+    parse_channel_sessions,
 )
 
 from .jar_journeys import bot_session, channel_object, jsonl

@@ -11,7 +11,11 @@ from cc_reporting.ingest.batch import ingest_objects
 from cc_reporting.resources.landing import LandingObject
 from cc_reporting.staging import crm
 from cc_reporting.staging.crm import (
-    CRM_COLUMNS, STRIP_CHARS, is_crm_extract_key, merge_crm_extract, parse_crm_extract,
+    CRM_COLUMNS,
+    STRIP_CHARS,
+    is_crm_extract_key,
+    merge_crm_extract,
+    parse_crm_extract,
 )
 from cc_reporting.staging.pii import install_pii_macros
 

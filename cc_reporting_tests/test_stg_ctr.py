@@ -73,7 +73,8 @@ def test_ivr_only_and_abandoned_legs_stage_with_null_agent_and_queue(landing, wa
         None, None, None, 0)
     assert ivr["disconnect_reason"] == "CONTACT_FLOW_DISCONNECT"
     abandoned = row(warehouse, "4b9e2d7f-0a6c-4f1b-8e3d-c5a7f9b1d204")
-    assert (abandoned["queue_name"], abandoned["queue_duration"], abandoned["agent_connected_ts"]) == ("Billing", 3, None)
+    assert (abandoned["queue_name"], abandoned["queue_duration"],
+            abandoned["agent_connected_ts"]) == ("Billing", 3, None)
 
 
 def test_null_system_endpoint_and_unknown_fields_are_fine(landing, warehouse):

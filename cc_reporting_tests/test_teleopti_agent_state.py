@@ -1,14 +1,12 @@
 """Teleopti statistics from the agent-state timeline (teleopti-feed.md; issue: true 15-minute agent time)."""
 
 
-from cc_reporting.realtime.agent_event_record import normalize_event
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.realtime import rebuild_agent_state, write_state_log
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.realtime.agent_event_record import normalize_event
 
 from .teleopti_legs import at, leg, stage
 from .test_agent_state import AVAILABLE, BREAK, raw
-
-
 
 
 def log(tmp_path, raws):
@@ -25,7 +23,8 @@ def test_agent_performance_uses_the_state_timeline_where_events_cover_the_interv
             raw("08:58:00", etype="HEART_BEAT", agent="a1"), raw("09:00:00", etype="HEART_BEAT", agent="a1"),
             raw("09:02:00", etype="HEART_BEAT", agent="a1"), raw("09:04:00", etype="HEART_BEAT", agent="a1"),
             raw("09:05:00", status=BREAK, agent="a1"), raw("09:07:00", status=BREAK, etype="HEART_BEAT", agent="a1"),
-            raw("09:09:00", status=BREAK, etype="HEART_BEAT", agent="a1"), raw("09:10:00", status=AVAILABLE, agent="a1"),
+            raw("09:09:00", status=BREAK, etype="HEART_BEAT", agent="a1"),
+            raw("09:10:00", status=AVAILABLE, agent="a1"),
             raw("09:12:00", etype="HEART_BEAT", agent="a1"), raw("09:14:00", etype="HEART_BEAT", agent="a1"),
             raw("09:16:00", etype="HEART_BEAT", agent="a1")]
     log(tmp_path, raws)
@@ -35,7 +34,7 @@ def test_agent_performance_uses_the_state_timeline_where_events_cover_the_interv
                    VALUES ('user.a1', ?, ? + INTERVAL 30 MINUTE, 1800, 0, 1800, 'r', now(), now())""",
                 [at("09:00:00"), at("09:00:00")])
     rebuild_agent_state(con, tmp_path / "rta", at("09:00:00"), at("09:15:00"))
-    S.build_agent_performance(con, at("09:00:00"), at("09:30:00"), "UTC")
+    interval_stats.build_agent_performance(con, at("09:00:00"), at("09:30:00"), "UTC")
     rows = con.execute("""SELECT time, agent_name, tot_work_dur, pause_dur, avail_dur, wait_dur, source
                           FROM teleopti_agent_performance ORDER BY time""").fetchall()
     assert rows[0] == ("09:00", "First A1", 900, 300, 600, 600, "agent events")
@@ -52,7 +51,7 @@ def test_queue_stats_take_available_members_and_wait_from_the_agent_state(con, t
     log(tmp_path, raws)
     stage(con, leg("x", queue="q1", queue_name="Q1"), leg("y", queue="q-billing"))
     rebuild_agent_state(con, tmp_path / "rta", at("09:00:00"), at("09:15:00"))
-    S.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:15:00"), 20, 5, "UTC")
     got = dict((q, (a, w)) for q, a, w in con.execute(
         "SELECT queue, avg_avail_member_cnt, wait_dur FROM teleopti_queue_stats").fetchall())
     assert got == {"q1": (2.0, 1800), "q-billing": (0.0, 0)}

@@ -6,21 +6,22 @@ import duckdb
 import pytest
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.teleopti import assets as A
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import assets as teleopti_assets
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.models.teleopti.late_data import contiguous_ranges, teleopti_late_data_sensor
 from cc_reporting.models.teleopti.schedules import (
     analytics_daily_schedule,
     due_partition_key,
-    teleopti_agent_performance_schedule,
     interval_reports_schedule,
+    teleopti_agent_performance_schedule,
 )
 from cc_reporting.staging.assets import stg_ctr
 
 from .conftest import concat, query
 from .teleopti_legs import leg, stage
 
-FIFTEEN = [A.teleopti_queue_stats, A.teleopti_agent_queue_stats, A.teleopti_contacts]
+FIFTEEN = [teleopti_assets.teleopti_queue_stats, teleopti_assets.teleopti_agent_queue_stats,
+           teleopti_assets.teleopti_contacts]
 RANGE = {"dagster/asset_partition_range_start": "2026-01-05-00:00",
          "dagster/asset_partition_range_end": "2026-01-05-23:45"}
 
@@ -51,23 +52,23 @@ def test_a_day_backfilled_in_one_run_equals_96_single_interval_runs(tmp_path, re
     one_run = dg.materialize(FIFTEEN, resources=resources, tags=RANGE)
     assert one_run.success
     assert one_run.dagster_run.tags["dagster/asset_partition_range_end"] == "2026-01-05-23:45"  # one run, 96 partitions
-    tables = {t: query(resources["warehouse"], f"SELECT * FROM {t} ORDER BY ALL") for t in S.DDL}
+    tables = {t: query(resources["warehouse"], f"SELECT * FROM {t} ORDER BY ALL") for t in interval_stats.DDL}
     files = outbox_snapshot(tmp_path / "outbox")
     assert {k.split("/")[0] for k in files} == {"queue_stats", "agent_queue_stats", "contacts"}
     assert sum(k.startswith("queue_stats/") for k in files) == 96
 
     with resources["warehouse"].connect() as con:
-        for t in S.DDL:
+        for t in interval_stats.DDL:
             con.execute(f"DELETE FROM {t}")
     for p in (tmp_path / "outbox").rglob("*.csv"):
         p.unlink()
-    keys = A.teleopti_queue_stats.partitions_def.get_partition_keys_in_range(
+    keys = teleopti_assets.teleopti_queue_stats.partitions_def.get_partition_keys_in_range(
         dg.PartitionKeyRange(RANGE["dagster/asset_partition_range_start"], RANGE["dagster/asset_partition_range_end"]))
     assert len(keys) == 96
     with dg.DagsterInstance.ephemeral() as instance:
         for key in keys:
             assert dg.materialize(FIFTEEN, resources=resources, partition_key=key, instance=instance).success
-    assert {t: query(resources["warehouse"], f"SELECT * FROM {t} ORDER BY ALL") for t in S.DDL} == tables
+    assert {t: query(resources["warehouse"], f"SELECT * FROM {t} ORDER BY ALL") for t in interval_stats.DDL} == tables
     assert outbox_snapshot(tmp_path / "outbox") == files
 
 
@@ -76,7 +77,7 @@ def test_rerun_is_byte_identical_and_reports_nothing_changed(tmp_path, resources
     dg.materialize([stg_ctr], resources=resources)
     dg.materialize(FIFTEEN, resources=resources, tags=RANGE)
     before = outbox_snapshot(tmp_path / "outbox")
-    again = dg.materialize([A.teleopti_queue_stats], resources=resources, tags=RANGE)
+    again = dg.materialize([teleopti_assets.teleopti_queue_stats], resources=resources, tags=RANGE)
     meta = again.asset_materializations_for_node("teleopti_queue_stats")[0].metadata
     assert meta["files_written"].value == 96 and meta["files_changed"].value == 0
     assert outbox_snapshot(tmp_path / "outbox") == before
@@ -89,11 +90,11 @@ def test_queue_stats_checks_fail_on_a_broken_row_and_on_unreconciled_totals():
     con.execute("SET TimeZone = 'UTC'")
     stage(con, leg("a"), leg("b"))
     start, end = datetime(2026, 1, 5, 9, tzinfo=timezone.utc), datetime(2026, 1, 5, 9, 15, tzinfo=timezone.utc)
-    S.build_queue_stats(con, start, end, 20, 5, "UTC")
-    assert all(c.passed for c in A._queue_stats_checks(con, start, end, None))
+    interval_stats.build_queue_stats(con, start, end, 20, 5, "UTC")
+    assert all(c.passed for c in teleopti_assets._queue_stats_checks(con, start, end, None))
     con.execute("UPDATE teleopti_queue_stats SET answ_call_cnt = 1")
     con.execute("INSERT INTO stg_ctr SELECT * REPLACE ('z' AS contact_id) FROM stg_ctr LIMIT 1")
-    results = {c.check_name: c for c in A._queue_stats_checks(con, start, end, None)}
+    results = {c.check_name: c for c in teleopti_assets._queue_stats_checks(con, start, end, None)}
     assert not results["offered_equals_outcomes"].passed
     assert results["offered_equals_outcomes"].metadata["rows_violating"].value == 1
     assert not results["reconciles_with_stg_ctr"].passed

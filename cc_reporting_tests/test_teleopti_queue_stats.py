@@ -1,17 +1,14 @@
 """Every rule of teleopti-feed.md "Queue statistics", on hand-made legs with hand-computed expectations."""
 from datetime import timedelta
 
-
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import interval_stats
 
 from .teleopti_legs import at, leg, stage
 
 
-
-
 def stats(con, *records, sla=20, short=5, tz="UTC", start="09:00:00", end="10:00:00"):
     stage(con, *records)
-    S.build_queue_stats(con, at(start), at(end), sla, short, tz)
+    interval_stats.build_queue_stats(con, at(start), at(end), sla, short, tz)
     cur = con.execute("SELECT * FROM teleopti_queue_stats ORDER BY interval_start, queue")
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
@@ -110,7 +107,8 @@ def test_abandon_thresholds_follow_the_settings(con):
 def test_null_queue_duration_counts_in_its_outcome_but_never_within_sla(con):
     rows = stats(con, leg("a", queue_duration=None), leg("b", answered=False, queue_duration=None))
     r = rows[0]
-    assert (r["answ_call_cnt"], r["aband_call_cnt"], r["ans_servicelevel_cnt"], r["aband_short_call_cnt"]) == (1, 1, 0, 0)
+    counts = (r["answ_call_cnt"], r["aband_call_cnt"], r["ans_servicelevel_cnt"], r["aband_short_call_cnt"])
+    assert counts == (1, 1, 0, 0)
     assert r["null_queue_duration_cnt"] == 2
 
 
@@ -165,14 +163,14 @@ def test_report_time_zone_gives_local_date_and_time(con):
 
 def test_rebuilding_a_window_replaces_its_rows(con):
     stats(con, leg("a"))
-    S.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
     assert con.execute("SELECT count(*) FROM teleopti_queue_stats").fetchone()[0] == 1
     con.execute("DELETE FROM stg_ctr")
-    S.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("10:00:00"), 20, 5, "UTC")
     assert con.execute("SELECT count(*) FROM teleopti_queue_stats").fetchone()[0] == 0
 
 
 def test_rows_outside_the_window_are_untouched(con):
     stats(con, leg("a", enqueue="08:10:00"), leg("b"), start="08:00:00", end="10:00:00")
-    S.build_queue_stats(con, at("09:00:00"), at("09:00:00") + timedelta(minutes=15), 20, 5, "UTC")
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("09:00:00") + timedelta(minutes=15), 20, 5, "UTC")
     assert con.execute("SELECT count(*) FROM teleopti_queue_stats").fetchone()[0] == 2

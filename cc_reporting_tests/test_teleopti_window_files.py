@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cc_reporting.delivery.sftp import TeleoptiSftp
-from cc_reporting.models.teleopti import assets as A
-from cc_reporting.models.teleopti import files as F
-from cc_reporting.models.teleopti import interval_stats as S
+from cc_reporting.models.teleopti import assets as teleopti_assets
+from cc_reporting.models.teleopti import files as teleopti_files
+from cc_reporting.models.teleopti import interval_stats
 from cc_reporting.models.teleopti.csv_rule import csv_cell, csv_line
 from cc_reporting.models.teleopti.window_render import plain_text
 from cc_reporting.staging.assets import stg_ctr
@@ -20,7 +20,7 @@ from .conftest import concat
 from .dagster_home import instance_for, make_dagster_home
 from .teleopti_legs import at, leg, stage
 
-KINDS = [F.QUEUE_STATS, F.AGENT_QUEUE_STATS, F.CONTACTS]
+KINDS = [teleopti_files.QUEUE_STATS, teleopti_files.AGENT_QUEUE_STATS, teleopti_files.CONTACTS]
 HOSTILE_NAMES = ["Billing", "North;South", 'Billing "VIP"', "=1+1", "-Sales", "-1", "+4677", "a,b", "Line\nBreak",
                  "\tTab", "", "Ünïcödé ✓", "@SUM(A1)"]
 
@@ -42,9 +42,9 @@ def hostile_legs():
 
 def build(con):
     stage(con, *hostile_legs())
-    S.build_queue_stats(con, at("09:00:00"), at("11:00:00"), 20, 5, "UTC")
-    S.build_agent_queue_stats(con, at("09:00:00"), at("11:00:00"), "UTC")
-    S.build_contacts(con, at("09:00:00"), at("11:00:00"))
+    interval_stats.build_queue_stats(con, at("09:00:00"), at("11:00:00"), 20, 5, "UTC")
+    interval_stats.build_agent_queue_stats(con, at("09:00:00"), at("11:00:00"), "UTC")
+    interval_stats.build_contacts(con, at("09:00:00"), at("11:00:00"))
     # fractions (what agent state gives): decided by csv_cell in Python, through the lookup
     con.execute("UPDATE teleopti_queue_stats SET avg_avail_member_cnt = answ_call_cnt / 3 - 0.5")
 
@@ -61,11 +61,12 @@ def reference_file(con, kind, interval_start) -> bytes:
 def test_a_windows_files_equal_the_files_of_its_intervals_built_one_at_a_time(con, tmp_path):
     build(con)
     for kind in KINDS:
-        window = F.write_files(con, kind, at("09:00:00"), at("11:00:00"), str(tmp_path / "window"))
+        window = teleopti_files.write_files(con, kind, at("09:00:00"), at("11:00:00"), str(tmp_path / "window"))
         assert len(window) == 8
         for written in window:
-            (single,) = F.write_files(con, kind, written.interval_start, written.interval_start + timedelta(minutes=15),
-                                      str(tmp_path / "single"))
+            (single,) = teleopti_files.write_files(con, kind, written.interval_start,
+                                                   written.interval_start + timedelta(minutes=15),
+                                                   str(tmp_path / "single"))
             assert written.path.read_bytes() == single.path.read_bytes() == reference_file(
                 con, kind, written.interval_start)
         assert b"'=1+1" in b"".join(w.path.read_bytes() for w in window)  # the guard applied, through Python
@@ -75,7 +76,7 @@ def test_a_quiet_interval_still_gets_its_empty_file(con, tmp_path):
     build(con)
     quiet = at("09:30:00")
     for kind in KINDS:
-        (written,) = [w for w in F.write_files(con, kind, at("09:00:00"), at("11:00:00"), str(tmp_path))
+        (written,) = [w for w in teleopti_files.write_files(con, kind, at("09:00:00"), at("11:00:00"), str(tmp_path))
                       if w.interval_start == quiet]
         expected = csv_line(kind.columns, kind.separator).encode() if kind.header else b""
         assert written.path.read_bytes() == expected
@@ -107,7 +108,8 @@ def test_each_partition_of_a_range_run_is_materialized_with_its_own_small_metada
     tags = {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
     with instance_for(make_dagster_home(tmp_path)) as instance:
         assert dg.materialize([stg_ctr], resources=resources, instance=instance).success
-        assert dg.materialize([A.teleopti_queue_stats], resources=resources, instance=instance, tags=tags).success
+        assert dg.materialize([teleopti_assets.teleopti_queue_stats], resources=resources, instance=instance,
+                              tags=tags).success
         records = instance.fetch_materializations(dg.AssetKey("teleopti_queue_stats"), limit=100).records
         by_key = {r.partition_key: r.asset_materialization.metadata for r in records}
         rows = dict(warehouse_rows(warehouse))

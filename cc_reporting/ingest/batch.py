@@ -11,7 +11,8 @@ from typing import Callable
 from cc_reporting.ingest import ledger
 from cc_reporting.resources.landing import LandingObject, LandingZone
 
-CHUNK_BYTES = 16 * 1024 * 1024  # per transaction: bodies, their text, Arrow and DuckDB copies (64 MB chunks peaked at 1 GB)
+# Per transaction: bodies, their text, Arrow and DuckDB copies (64 MB chunks peaked at 1 GB).
+CHUNK_BYTES = 16 * 1024 * 1024
 READ_THREADS = 8  # object reads are latency-bound on S3: overlap them
 
 

@@ -144,8 +144,8 @@ def _with_summary(out: DecodedObject, max_record: int) -> DecodedObject:
 # msgspec reads only the two members `is_ctr` looks at and checks the rest is well-formed JSON without building
 # it, which is where the time goes: msgspec skips what it does not keep, json.loads builds every dict and string.
 # msgspec does not check UTF-8 inside the strings it skips: one check of the body does (the accepted pieces and the
-# ASCII whitespace between them cover it, so it is valid exactly when they all are). json's nesting limit is the stack's depth, msgspec's is not quite
-# the same: values with more than _FAST_MAX_OPENERS brackets are left to json.
+# ASCII whitespace between them cover it, so it is valid exactly when they all are). json's nesting limit is the
+# stack's depth, msgspec's is not quite the same: values with more than _FAST_MAX_OPENERS brackets are left to json.
 
 _FAST_MAX_OPENERS = 128  # far above a CTR's nesting (about 17 brackets in all), far below the recursion limit
 # Each `}{` inside a string costs one more read of its record so far: allow one more read of the body (plus a

@@ -27,7 +27,8 @@ raw_agent_report = _raw("raw_agent_report", "The scheduled TeleoptiAgentPerforma
 raw_channel_sessions = _raw("raw_channel_sessions", "Web-chatbot and NLU-bot session files under "
                                                     "the landing zone's channels/ (JSON lines). Observed by "
                                                     "channel_session_sensor.")
-raw_crm_extract = _raw("raw_crm_extract", "The CRM customer extract under the landing zone's crm/ (CSV, the whole master "
+raw_crm_extract = _raw("raw_crm_extract", "The CRM customer extract under the landing zone's crm/ (CSV, the whole "
+                                          "master "
                                           "each time). Observed by crm_sensor.")
 raw_agent_events = _raw("raw_agent_events", "The Amazon Connect agent event stream (Kinesis data stream, or the "
                                             "simulator's spool folder, CC_AGENT_EVENTS). Observed by rta_sensor.")

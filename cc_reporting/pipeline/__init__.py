@@ -6,13 +6,12 @@ import fcntl
 import os
 import time
 import uuid
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import dagster as dg
 from tqdm import tqdm
 
-from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.models.analytics.assets import car, jar
 from cc_reporting.models.command_jobs import ingest_all_job, ingest_and_interval_reports_job
 from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
@@ -37,13 +36,13 @@ from cc_reporting.pipeline.window import (  # noqa: F401 (_range_tags, _day_tags
     outside_range_note,
     staged_window,
 )
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.resources import build_resources
 from cc_reporting.resources.warehouse import Warehouse
 from cc_reporting.run_signals import Stopped, _raise_if_signalled, stop_on_signals  # noqa: F401 (the CLI's API)
 from cc_reporting.run_summary import RunResult, kpi_summary, table_counts
 from cc_reporting.settings import load_settings
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
-
 
 # The progress bar and summary speak for the run; Dagster's step log stays in the UI (warnings still print).
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

@@ -8,8 +8,8 @@ of any other interval with online time that no report row covers),
 import dagster as dg
 
 from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
-from cc_reporting.realtime.intervals import ensure_tables, rebuild_agent_state
 from cc_reporting.partitions import fifteen_minute_partitions
+from cc_reporting.realtime.intervals import ensure_tables, rebuild_agent_state
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
 

@@ -109,7 +109,8 @@ def render_chunk(ev: EventTable, lo: int, hi: int, snaps: SnapshotRenderer, curr
     out = []
     head = f'{{"AWSAccountId":"{ACCOUNT}","AgentARN":"'
     tail = f'","InstanceARN":"{w.instance_arn}","PreviousAgentSnapshot":'
-    ms, agent, etype, row = ev.ms[lo:hi].tolist(), ev.agent[lo:hi].tolist(), ev.etype[lo:hi].tolist(), ev.row[lo:hi].tolist()
+    ms, agent = ev.ms[lo:hi].tolist(), ev.agent[lo:hi].tolist()
+    etype, row = ev.etype[lo:hi].tolist(), ev.row[lo:hi].tolist()
     for i in range(hi - lo):
         a, et = agent[i], etype[i]
         if et == HEART_BEAT:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import names as V
+from . import names as sim_names
 
 CRM_HEADER = ["Cust_ID", "Occupation", "Age", "MaritalStatus", "Ethnicity", "GrossAnnualIncome",
               "EmploymentType", "CountryName", "Region", "Tenure", "OverallRevenue", "Product 1", "Product 2",
@@ -44,7 +44,7 @@ def build_crm(rng: np.random.Generator, n: int) -> Crm:
     kind = rng.choice(3, size=n, p=[0.90, 0.07, 0.03])
     se = _unique_ints(rng, n, 0, 20_000_000)  # +4670… / +4672… mobiles
     n_us = int((kind == 1).sum())
-    us_space = 10_000 * len(V.US_AREA_CODES)
+    us_space = 10_000 * len(sim_names.US_AREA_CODES)
     us = iter(_unique_ints(rng, n_us, 0, us_space) if n_us <= us_space // 2 else rng.integers(0, us_space, n_us))
     phones = []
     for i in range(n):
@@ -53,7 +53,8 @@ def build_crm(rng: np.random.Generator, n: int) -> Crm:
             phones.append(f"+467{'02'[v % 2]}{v // 2:07d}")
         elif kind[i] == 1:
             u = int(next(us))
-            phones.append(f"+1{V.US_AREA_CODES[u % len(V.US_AREA_CODES)]}555{u // len(V.US_AREA_CODES):04d}")
+            codes = sim_names.US_AREA_CODES
+            phones.append(f"+1{codes[u % len(codes)]}555{u // len(codes):04d}")
         else:
             phones.append(f"+479{v % 10_000_000:07d}")  # Norway etc.
     for i in np.flatnonzero(rng.random(n) < 0.02):
@@ -89,13 +90,13 @@ def crm_csv(rng: np.random.Generator, crm: Crm) -> bytes:
     revenue = np.round(rng.lognormal(7.5, 1.2, n), 2)
     tenure = rng.integers(0, 420, n)
     n_products = np.clip(rng.poisson(2.2, n), 1, 9)
-    products = rng.integers(0, len(V.PRODUCTS), (n, 3))
-    occupation, marital = pick(V.OCCUPATIONS), pick(V.MARITAL)
-    ethnicity, employment = pick(V.ETHNICITY), pick(V.EMPLOYMENT, [0.55, 0.15, 0.1, 0.05, 0.1, 0.05])
-    se_region = pick(V.SWEDISH_REGIONS)
-    foreign = pick(V.FOREIGN)
-    us_region = pick(V.US_REGIONS)
-    restriction = np.where(rng.random(n) < 0.04, np.array(V.RESTRICTIONS)[rng.integers(0, 5, n)], "")
+    products = rng.integers(0, len(sim_names.PRODUCTS), (n, 3))
+    occupation, marital = pick(sim_names.OCCUPATIONS), pick(sim_names.MARITAL)
+    ethnicity, employment = pick(sim_names.ETHNICITY), pick(sim_names.EMPLOYMENT, [0.55, 0.15, 0.1, 0.05, 0.1, 0.05])
+    se_region = pick(sim_names.SWEDISH_REGIONS)
+    foreign = pick(sim_names.FOREIGN)
+    us_region = pick(sim_names.US_REGIONS)
+    restriction = np.where(rng.random(n) < 0.04, np.array(sim_names.RESTRICTIONS)[rng.integers(0, 5, n)], "")
     branch = rng.integers(1, 480, n)
     segment = rng.integers(1, 13, n)
     gcid = rng.integers(0, 2**40, n)
@@ -117,7 +118,7 @@ def crm_csv(rng: np.random.Generator, crm: Crm) -> bytes:
             (country, region), rel = foreign[i], "FOREIGN"
         prods = []
         for p in products[i]:
-            name = V.PRODUCTS[p]
+            name = sim_names.PRODUCTS[p]
             if name not in prods:
                 prods.append(name)
         prods = (prods[: min(3, int(n_products[i]))] + ["", "", ""])[:3]

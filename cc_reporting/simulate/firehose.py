@@ -45,7 +45,8 @@ def plan(rng: np.random.Generator, legs: list[Leg], duplicate_rate: float, updat
     arrival = lu + rng.integers(1, 9, n)
     dup = rng.random(n) < duplicate_rate
     upd = rng.random(n) < update_rate
-    d_arr = arrival[dup] + buffer_s * (1 + rng.integers(0, 3, int(dup.sum()))) + rng.integers(0, buffer_s, int(dup.sum()))
+    d_arr = (arrival[dup] + buffer_s * (1 + rng.integers(0, 3, int(dup.sum())))
+             + rng.integers(0, buffer_s, int(dup.sum())))
     u_lu = lu[upd] + rng.integers(120, 4 * 3600, int(upd.sum()))
     u_arr = u_lu + rng.integers(1, 9, int(upd.sum()))
     arr = np.concatenate([arrival, d_arr, u_arr])

@@ -150,7 +150,8 @@ def _after_call_attributes(rnd: random.Random, leg: Leg) -> None:
             if rnd.random() < 0.6:
                 x = rnd.random()
                 a["csat"] = (("9", "six", "4.0", "0")[int(x * 1000) % 4] if x < 0.03
-                             else "5" if x < 0.43 else "4" if x < 0.73 else "3" if x < 0.85 else "2" if x < 0.92 else "1")
+                             else "5" if x < 0.43 else "4" if x < 0.73 else "3" if x < 0.85
+                             else "2" if x < 0.92 else "1")
         elif r < 0.65:
             a["surveyOffered"] = "false"
     r = rnd.random()

@@ -107,7 +107,8 @@ def build_world(rng: np.random.Generator, n_agents: int) -> World:
     # Profiles by share (largest remainder), the first three agents Universal so nights are covered.
     shares = np.array([s[3] for s in PROFILE_SPECS])
     counts = np.floor(shares * max(n_agents - 3, 0)).astype(int)
-    for j in np.argsort(-(shares * max(n_agents - 3, 0) - counts), kind="stable")[: max(n_agents - 3, 0) - counts.sum()]:
+    spare = max(n_agents - 3, 0)
+    for j in np.argsort(-(shares * spare - counts), kind="stable")[: spare - counts.sum()]:
         counts[j] += 1
     rest = np.repeat(np.arange(len(PROFILE_SPECS)), counts)
     rng.shuffle(rest)

@@ -19,7 +19,12 @@ import duckdb
 import pyarrow as pa
 
 from cc_reporting.staging.scratch import (
-    StagedFile, csv_quoting_agrees, lines_fit, scratch_con, sql_text, strip_sql,
+    StagedFile,
+    csv_quoting_agrees,
+    lines_fit,
+    scratch_con,
+    sql_text,
+    strip_sql,
 )
 
 _NAME_COLUMNS = ("Agent Name", "Agent First Name", "Agent Last Name")
@@ -75,7 +80,8 @@ def _typed_columns(layout: tuple) -> dict[str, str]:
         columns[column] = (f"CASE WHEN NOT {_blank(v[source])} "
                            f"THEN CAST(floor(CAST({v[source]} AS DOUBLE) + 0.5::DOUBLE) AS INTEGER) END")
     occupancy = v["Occupancy"]
-    columns["occupancy"] = f"CASE WHEN NOT {_blank(occupancy)} THEN CAST(rtrim({occupancy}, '%') || 'e-2' AS DOUBLE) END"
+    columns["occupancy"] = (f"CASE WHEN NOT {_blank(occupancy)} "
+                            f"THEN CAST(rtrim({occupancy}, '%') || 'e-2' AS DOUBLE) END")
     return columns
 
 
@@ -90,7 +96,8 @@ def _doubtful(layout: tuple) -> str:
     cells = [_TIME] * 2 + [f"(?:-|{_DURATION})?"] * len(_DURATIONS) + [f"(?:-|{_PERCENT})?"]
     pattern = r"\|".join(f"(?:{cell})" for cell in cells)
     return (f"{_blank(v['Agent'])} OR NOT coalesce(regexp_full_match({row}, '{pattern}')"
-            f" AND TRY_CAST({times[0]} AS TIMESTAMPTZ) IS NOT NULL AND TRY_CAST({times[1]} AS TIMESTAMPTZ) IS NOT NULL, "
+            f" AND TRY_CAST({times[0]} AS TIMESTAMPTZ) IS NOT NULL"
+            f" AND TRY_CAST({times[1]} AS TIMESTAMPTZ) IS NOT NULL, "
             "false)")
 
 

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
+from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
 from cc_reporting.ingest.batch import IngestReport, ingest_objects
 from cc_reporting.ingest.raw_sources import raw_agent_report, raw_channel_sessions, raw_crm_extract, raw_ctr
-from cc_reporting.partitions import partition_range
-from cc_reporting.delivery.column_catalog import definition_metadata, described_table_metadata
 from cc_reporting.metadata import markdown_table
+from cc_reporting.partitions import partition_range
 from cc_reporting.resources.landing import LandingZone
 from cc_reporting.resources.warehouse import WAREHOUSE_POOL, Warehouse
 from cc_reporting.settings import load_settings
@@ -27,6 +27,7 @@ from cc_reporting.staging.ctr_source import CTR_PREFIX, parse_ctr_object
 from cc_reporting.staging.ctr_table import merge_ctr_records, records_outside_range
 from cc_reporting.staging.instances import instance_listings
 from cc_reporting.staging.schema import ensure_staging_tables
+
 
 class IngestConfig(dg.Config):
     """Which landing objects to ingest; empty means every object the ledger does not hold yet."""

@@ -250,7 +250,7 @@ def records_outside_range(con, first, end) -> dict:
     """Staged contacts whose reporting time (enqueue, else initiation) has no partition: before CC_PARTITIONS_START
     (`first`) or in a window not over yet (`end`). They stay staged; no interval report can hold them."""
     before, after, dates = con.execute(
-        f"""SELECT count(*) FILTER (WHERE t < $1), count(*) FILTER (WHERE t >= $2),
+        """SELECT count(*) FILTER (WHERE t < $1), count(*) FILTER (WHERE t >= $2),
                    list(DISTINCT strftime(timezone('UTC', t), '%Y-%m-%d')) FILTER (WHERE t < $1 OR t >= $2)
             FROM (SELECT coalesce(enqueue_ts, initiation_ts) AS t FROM stg_ctr) WHERE t IS NOT NULL""",
         [first, end]).fetchone()

@@ -29,8 +29,8 @@ from cc_reporting.staging.agent_report_table import REPORT_PREFIX, is_agent_repo
 from cc_reporting.staging.assets import stg_agent_report, stg_channel_session, stg_crm_customer, stg_ctr
 from cc_reporting.staging.channel_sessions import CHANNELS_PREFIX, is_channel_session_key
 from cc_reporting.staging.crm import CRM_PREFIX, is_crm_extract_key
-from cc_reporting.staging.instances import instance_listings
 from cc_reporting.staging.ctr_source import CTR_PREFIX
+from cc_reporting.staging.instances import instance_listings
 
 MAX_OBJECTS_PER_RUN = 500
 # Batches requested and not ingested yet beyond which a sensor requests no new ones: runs share one warehouse

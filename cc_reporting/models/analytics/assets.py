@@ -57,7 +57,8 @@ def jar(context: dg.AssetExecutionContext, config: JarConfig, warehouse: Warehou
         ensure_bi_views(con, settings.car_export_sensitive)
         metadata = {**_scalar_metadata(stats), "as_of": as_of.isoformat(), **described_table_metadata(
             con, "jar", 'SELECT "ChannelType", "SessionId", "CUST_ID", "SessionStartTime", "JourneyStep", '
-                        '"IsResolved", "IsResolvedFinal", journey_path FROM jar ORDER BY "SessionStartTime" DESC LIMIT 5')}
+                        '"IsResolved", "IsResolvedFinal", journey_path FROM jar '
+                        'ORDER BY "SessionStartTime" DESC LIMIT 5')}
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -78,7 +79,8 @@ def car(context: dg.AssetExecutionContext, config: AsOfConfig, warehouse: Wareho
         con.execute("COMMIT")
         ensure_bi_views(con, settings.car_export_sensitive)
         columns = ", ".join(f'"{c}"' for c in car_export_columns(settings.car_export_sensitive))
-        exported = export_partition(con, settings.export_dir, "car", as_of.date(), f'SELECT {columns} FROM car ORDER BY "Cust_ID"')
+        exported = export_partition(con, settings.export_dir, "car", as_of.date(),
+                                    f'SELECT {columns} FROM car ORDER BY "Cust_ID"')
         metadata = {**_scalar_metadata(stats), "exported_rows": exported,
                     "export_includes_sensitive": settings.car_export_sensitive,
                     **described_table_metadata(con, "car", 'SELECT "Cust_ID", in_crm, "CommonChannels", "Device", '

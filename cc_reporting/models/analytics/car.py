@@ -239,7 +239,8 @@ def mark_car_pending(con, customers_sql: str | None) -> None:
     if customers_sql is None:
         con.execute("INSERT INTO car_pending VALUES (NULL, true)")
     else:
-        con.execute(f"INSERT INTO car_pending SELECT DISTINCT cust, false FROM ({customers_sql}) WHERE cust IS NOT NULL")
+        con.execute(f"INSERT INTO car_pending SELECT DISTINCT cust, false FROM ({customers_sql}) "
+                    "WHERE cust IS NOT NULL")
 
 
 def _crm_version(con) -> str:

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from cc_reporting.models.analytics import jar_links as L
-from cc_reporting.models.analytics.car import mark_car_pending
+from cc_reporting.models.analytics import jar_links, jar_scope
 from cc_reporting.models.analytics import jar_rows as RW
-from cc_reporting.models.analytics import jar_scope
-from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days
+from cc_reporting.models.analytics.car import mark_car_pending
 from cc_reporting.models.analytics.jar_config import VALIDATED_KEYS, JarMapping, config_hash, load_jar_mapping
+from cc_reporting.models.analytics.jar_days import refill_if_out_of_step, replace_days
 from cc_reporting.models.analytics.jar_schema import ensure_jar_tables
 from cc_reporting.staging.channel_sessions import ensure_channel_session_table
 from cc_reporting.staging.ctr_table import STG_CTR_DDL
@@ -114,24 +113,24 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
                         {"ids": list(changed_session_ids)})
             walk_from = jar_scope.lookback_start(con, changed_session_ids, "SELECT id FROM _jar_changed",
                                         int(settings.jar_lookback_days))
-        passes = L.build_callback_roots(con, None if full else "SELECT id FROM _jar_changed", walk_from)
+        passes = jar_links.build_callback_roots(con, None if full else "SELECT id FROM _jar_changed", walk_from)
         stats: dict = {"mode": "full" if full else "incremental", "callback_root_passes": passes}
-        L.build_phone_map(con)
+        jar_links.build_phone_map(con)
         RW.create_base_table(con)
         if full:
             RW.add_connect_rows(con, mapping, settings, None)
             RW.add_external_rows(con, None)
-            L.link_rows(con)
+            jar_links.link_rows(con)
             con.execute("DELETE FROM jar")
             con.execute("DELETE FROM jar_invalid_attribute")
-            L.customer_sessions(con)
-            L.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
-                             WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
+            jar_links.customer_sessions(con)
+            jar_links.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime"
+                             FROM _jar_work WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
         else:
             stats["session_day_refilled"] = refill_if_out_of_step(con)
             scope_stats, since, scope_days = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
             stats.update(scope_stats)
-            L.link_rows(con)
+            jar_links.link_rows(con)
             jar_scope.affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
             stats["rows_replaced"] = con.execute(
                 f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]
@@ -140,8 +139,8 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             # lets DuckDB skip the older row groups of jar (the rest of the customers' history).
             since = jar_scope.fcr_targets_since(con)
             in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
-            L.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
-            L.fcr(con, n, f"""
+            jar_links.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
+            jar_links.fcr(con, n, f"""
                 SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
                 WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL
                 UNION ALL

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from cc_reporting.resources.warehouse import ids_in
 
+
 def refill_if_out_of_step(con) -> bool:
     """Refill from `jar` when the row counts differ (the tables are kept equal by id); returns whether it did."""
     if con.execute("SELECT (SELECT count(*) FROM jar) = (SELECT count(*) FROM jar_session_day)").fetchall()[0][0]:

@@ -8,17 +8,22 @@ tables the refresh prepares first: `_jar_cb_root` (chain roots through callbacks
 from __future__ import annotations
 
 from cc_reporting.models.analytics.jar_config import (
-    JarMapping, attr, attr_bool, attr_csat, attribute_list_sql, invalid_attributes_sql,
+    JarMapping,
+    attr,
+    attr_bool,
+    attr_csat,
+    attribute_list_sql,
+    invalid_attributes_sql,
 )
 from cc_reporting.models.analytics.jar_schema import EXTRA_COLUMNS, SEED_COLUMNS
-from cc_reporting.models.teleopti import rules as R
+from cc_reporting.models.teleopti import rules as teleopti_rules
 from cc_reporting.resources.warehouse import ids_in
 from cc_reporting.staging.instances import instance_sql
 
 # Every rule below that Teleopti also uses comes from teleopti/rules.py, so the JAR's flags and the Teleopti
 # queue statistics cannot drift apart. The expressions use stg_ctr's bare column names.
-CHANNEL_TYPE = (f"(CASE WHEN channel = 'VOICE' AND NOT {R.IS_QUEUED} AND NOT {R.IS_ANSWERED} THEN 'IVR' "
-                "ELSE channel END)")
+CHANNEL_TYPE = (f"(CASE WHEN channel = 'VOICE' AND NOT {teleopti_rules.IS_QUEUED} "
+                f"AND NOT {teleopti_rules.IS_ANSWERED} THEN 'IVR' ELSE channel END)")
 HAS_AGENT = "(agent_connected_ts IS NOT NULL OR agent_username IS NOT NULL OR agent_id IS NOT NULL)"
 
 HELPER_COLUMNS = "next_contact_id VARCHAR, channel VARCHAR, invalid_attrs VARCHAR[]"
@@ -86,7 +91,7 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
     # absent -> false; present -> true/false, or null when invalid
     absent_false = lambda key: f"(CASE WHEN {a(key)} IS NULL THEN false ELSE {b(key)} END)"  # noqa: E731
     voice_inbound = "(channel = 'VOICE' AND initiation_method = 'INBOUND')"
-    queued = R.IS_QUEUED
+    queued = teleopti_rules.IS_QUEUED
     sla, short = int(settings.sla_seconds), int(settings.short_abandon_seconds)
     session_end = "coalesce(acw_end_ts, disconnect_ts)"
     con.execute(f"""
@@ -111,7 +116,7 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
             {a('intent_category')} AS "IntentCategory",
             {a('intent')} AS "Intent",
             {b('is_resolved')} AS "IsResolved",  -- the FCR rule fills the rest (jar_links)
-            {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN} AS "IsTransferred",
+            {teleopti_rules.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN} AS "IsTransferred",
             CASE WHEN next_contact_id IS NULL AND transfer_completed_ts IS NOT NULL THEN 'EXTERNAL' END
                 AS "ChannelTypeTransferred",
             CASE WHEN {voice_inbound} THEN {absent_false('digital_offered')} END
@@ -138,13 +143,13 @@ def add_connect_rows(con, mapping: JarMapping, settings, scope: str | None) -> N
             CASE WHEN {CHANNEL_TYPE} IN ('IVR', 'VOICE') THEN 'PHONE' ELSE {a('device')} END AS device,
             previous_contact_id,
             {flag(queued)} AS is_queued,
-            {flag(f'{queued} AND {R.IS_ANSWERED}')} AS is_answered,
-            {flag(f'{queued} AND {R.IS_ABANDONED}')} AS is_abandoned,
-            {flag(f'{queued} AND {R.short_abandon(short)}')} AS is_short_abandon,
-            {flag(f'{queued} AND {R.answered_within_sla(sla)}')} AS answered_within_sla,
-            {flag(f'{queued} AND {R.abandoned_within_sla(short, sla)}')} AS abandoned_within_sla,
+            {flag(f'{queued} AND {teleopti_rules.IS_ANSWERED}')} AS is_answered,
+            {flag(f'{queued} AND {teleopti_rules.IS_ABANDONED}')} AS is_abandoned,
+            {flag(f'{queued} AND {teleopti_rules.short_abandon(short)}')} AS is_short_abandon,
+            {flag(f'{queued} AND {teleopti_rules.answered_within_sla(sla)}')} AS answered_within_sla,
+            {flag(f'{queued} AND {teleopti_rules.abandoned_within_sla(short, sla)}')} AS abandoned_within_sla,
             {flag("initiation_method = 'OUTBOUND'")} AS is_outbound,
-            {flag(R.IS_TRANSFER_IN)} AS is_transfer_in,
+            {flag(teleopti_rules.IS_TRANSFER_IN)} AS is_transfer_in,
             CASE WHEN initiation_method = 'MONITOR' THEN 'none'
                  WHEN {a('customer_id')} IS NOT NULL THEN 'attribute'
                  WHEN pm.customers = 1 THEN 'phone'

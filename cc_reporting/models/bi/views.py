@@ -25,7 +25,7 @@ LEGACY_VIEWS = {"bi_jar": "jar", "bi_car": "car", "bi_kpi_interval": "kpi_interv
 
 def _sql(view: str) -> str:
     text = (SQL_DIR / f"{view}.sql").read_text()
-    return text.replace("{queue_measures}", (SQL_DIR / "queue_measures.sql").read_text().rstrip())
+    return text.replace("{queue_measures}", (SQL_DIR / "queue_measures.sql").read_text().strip())
 
 
 def sensitive_columns(con, view: str) -> list[str]:
@@ -65,8 +65,8 @@ def _stored_fingerprint(con) -> str | None:
 def _comment_view(con, view: str) -> None:
     entry = column_catalog.views()[view]
     con.execute(f"COMMENT ON VIEW {SCHEMA}.{view} IS {_literal(entry['comment'])}")
-    for (column,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?", [SCHEMA, view]).fetchall():
+    columns_sql = "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?"
+    for (column,) in con.execute(columns_sql, [SCHEMA, view]).fetchall():
         description = column_catalog.describe(view, column)
         if description:  # a column without one is left bare; test_bi_views names it
             con.execute(f'COMMENT ON COLUMN {SCHEMA}.{view}."{column}" IS {_literal(description)}')

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from cc_reporting.ingest.automation import starts_by_itself
-
 from cc_reporting.metadata import markdown_table, table_metadata
 from cc_reporting.models.connect_metrics import build, columns, connect_api, reconciliation
 from cc_reporting.partitions import daily_partitions

@@ -13,8 +13,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from cc_reporting.models.connect_metrics.catalog import (
-    AGENT, AGENT_ACTIVITY_METRICS, ALL_GROUPINGS, ATTRIBUTION_COLUMN, CATALOG, CONTACT_METRICS, GROUP_COLUMN,
-    HIERARCHY, QUEUE, ROUTING_PROFILE, column_types,
+    AGENT,
+    AGENT_ACTIVITY_METRICS,
+    ALL_GROUPINGS,
+    ATTRIBUTION_COLUMN,
+    CATALOG,
+    CONTACT_METRICS,
+    GROUP_COLUMN,
+    HIERARCHY,
+    QUEUE,
+    ROUTING_PROFILE,
+    column_types,
 )
 from cc_reporting.models.teleopti import rules
 from cc_reporting.realtime.intervals import ensure_tables as ensure_agent_state_tables
@@ -132,8 +141,8 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
         source = f"(SELECT * FROM connect_metric_rows WHERE attribution = '{attribution}')"
         parts.append((metrics, _grouped(source, list(ALL_GROUPINGS), metrics, _CONTACT_NAMES, "a_ts")))
     agent_metrics = {m.column: m.sql for m in AGENT_ACTIVITY_METRICS}
-    agent_source = f"(SELECT *, interval_start AS a_ts FROM agent_state_intervals " \
-                   f"WHERE interval_start >= timezone('UTC', $1) AND interval_start < timezone('UTC', $2))"
+    agent_source = "(SELECT *, interval_start AS a_ts FROM agent_state_intervals " \
+                   "WHERE interval_start >= timezone('UTC', $1) AND interval_start < timezone('UTC', $2))"
     parts.append((agent_metrics, _grouped(agent_source, [AGENT, ROUTING_PROFILE], agent_metrics,
                                           {AGENT: "username", ROUTING_PROFILE: "routing_profile_id"}, "a_ts")))
     unions = []

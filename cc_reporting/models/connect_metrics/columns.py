@@ -38,4 +38,5 @@ def metrics_schema() -> dg.TableSchema:
 
 
 def reconciliation_schema() -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, kind, description=text) for name, kind, text in _RECONCILIATION])
+    return dg.TableSchema(columns=[dg.TableColumn(name, kind, description=text)
+                                   for name, kind, text in _RECONCILIATION])

@@ -34,7 +34,8 @@ def _prepare(con, settings) -> None:
 
 
 @dg.asset(
-    partitions_def=fifteen_minute_partitions, deps=["jar", "teleopti_queue_stats", "agent_state_intervals"], kinds={"duckdb"}, **_COMMON,
+    partitions_def=fifteen_minute_partitions, deps=["jar", "teleopti_queue_stats", "agent_state_intervals"],
+    kinds={"duckdb"}, **_COMMON,
     check_specs=[dg.AssetCheckSpec("reconciles_with_teleopti_queue_stats", asset="kpi_interval",
                                    description="Counts and sums equal the Teleopti queue statistics")],
     description="KPIs per queue and 15-minute UTC interval (docs/kpis.md §2), attributed by enqueue time.",

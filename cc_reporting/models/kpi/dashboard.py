@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cc_reporting.models.kpi import marts_sql as Q
+from cc_reporting.models.kpi import marts_sql
 from cc_reporting.models.kpi.erlang import erlang_settings
 from cc_reporting.models.kpi.marts import table_exists
 
@@ -27,10 +27,10 @@ def _sums_sql(con, table: str, where: str, group: str | None = None) -> str:
 
     A KPI table that does not exist yet reads as empty: rendering never writes to the warehouse."""
     keys = f"{group}, " if group else ""
-    table = table if table_exists(con, table) else Q.empty_relation(table)
-    sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in Q.COUNT_COLUMNS)
+    table = table if table_exists(con, table) else marts_sql.empty_relation(table)
+    sums = ", ".join(f"CAST(sum({c}) AS BIGINT) AS {c}" for c in marts_sql.COUNT_COLUMNS)
     grouping = f"GROUP BY {group} ORDER BY {group}" if group else ""
-    return f"SELECT *, {Q.rate_select()} FROM (SELECT {keys}{sums} FROM {table} WHERE {where} {grouping})"
+    return f"SELECT *, {marts_sql.rate_select()} FROM (SELECT {keys}{sums} FROM {table} WHERE {where} {grouping})"
 
 
 def _rows(con, sql: str, params: list) -> list[dict]:
@@ -103,8 +103,8 @@ def _channel_charts(con, day: date) -> list[dict]:
         {"label": "Digital acceptance rate", "value": _num(ivr["digital_acceptance_rate"]),
          "note": f"{ivr['digital_accepted']} of {ivr['digital_offered']}"},
     ]
-    bar = lambda chart_id, title, bars: {"id": chart_id, "title": title, "kind": "bar", "format": "pct",
-                                         "bars": bars}
+    def bar(chart_id, title, bars):
+        return {"id": chart_id, "title": title, "kind": "bar", "format": "pct", "bars": bars}
     return [
         bar("csat", "CSAT top-2 rate by channel (share of scores 4–5, not the mean)", csat),
         bar("fcr", "First-contact resolution by channel (light bars: provisional)", fcr),
@@ -116,7 +116,7 @@ def _jar_charts(con, day: date, tz: str) -> list[dict]:
     intents, journeys = [], []
     if table_exists(con, "jar"):
         start, end = _utc_bounds(day, tz)
-        base = Q.jar_base("attr_ts >= ? AND attr_ts < ?", since=start)
+        base = marts_sql.jar_base("attr_ts >= ? AND attr_ts < ?", since=start)
         intents = _rows(con, f"""SELECT "Intent" AS label, count(*) AS value FROM ({base})
             WHERE "Intent" IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {TOP_N}""", [start, end])
         journeys = _rows(con, f"""SELECT journey_path AS label, count(DISTINCT "UniversalSessionId") AS value

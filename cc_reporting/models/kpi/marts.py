@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from cc_reporting.models.kpi import marts_sql as Q
+from cc_reporting.models.kpi import marts_sql
 from cc_reporting.models.kpi.erlang import erlang_settings, register_udf
 from cc_reporting.staging.instances import add_instance_column, root_instance_name
 
@@ -25,7 +25,7 @@ TELEOPTI_PAIRS = [
 
 
 def ensure_tables(con) -> None:
-    for table, ddl in Q.DDL.items():
+    for table, ddl in marts_sql.DDL.items():
         con.execute(ddl)
         add_instance_column(con, table)
     if table_exists(con, "jar"):  # a jar built before instances existed: its rows are the root instance's
@@ -67,8 +67,8 @@ def _queue_names(source: str) -> str:
     return f"""SELECT r.* REPLACE (coalesce(r.queue_name, n.name) AS queue_name,
                                    coalesce(r.connect_instance, n.instance, '{root}') AS connect_instance)
         FROM {source} r
-        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {Q.latest_queue_name("enqueued_at")} AS name,
-                          {Q.latest_name_rule("connect_instance", "enqueued_at", '"SessionId"')} AS instance
+        LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {marts_sql.latest_queue_name("enqueued_at")} AS name,
+                          {marts_sql.latest_name_rule("connect_instance", "enqueued_at", '"SessionId"')} AS instance
                    FROM jar
                    WHERE is_queued = 1 AND "AgentSkillId" IN (SELECT queue_id FROM {source} WHERE queue_name IS NULL)
                    GROUP BY 1) n USING (queue_id)"""
@@ -84,27 +84,27 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
     ensure_tables(con)
     udf = register_udf(con)
     goal, cap = erlang_settings(settings)
-    aggs = Q.queue_aggregates(settings.sla_seconds)
+    aggs = marts_sql.queue_aggregates(settings.sla_seconds)
     sql = f"""
-        WITH p AS ({Q.jar_base("is_queued = 1 AND enqueued_at >= ? - INTERVAL 15 MINUTE AND enqueued_at < ?",
+        WITH p AS ({marts_sql.jar_base("is_queued = 1 AND enqueued_at >= ? - INTERVAL 15 MINUTE AND enqueued_at < ?",
                                since=start - timedelta(minutes=15))}),
         legs AS (
             SELECT time_bucket(INTERVAL 15 MINUTE, attr_ts) AS interval_start, connect_instance,
                    "AgentSkillId" AS queue_id,
-                   {Q.latest_queue_name("attr_ts")} AS queue_name, {Q.select_list(aggs)}
+                   {marts_sql.latest_queue_name("attr_ts")} AS queue_name, {marts_sql.select_list(aggs)}
             FROM p GROUP BY ALL),
         agents AS (
             SELECT interval_start, queue_id, sum(on_contact_s) AS on_contact_s, sum(idle_s) AS idle_s
             FROM {_agent_state(con)} WHERE interval_start >= ? AND interval_start < ? GROUP BY ALL),
         counts AS (
             SELECT interval_start, queue_id, l.connect_instance, l.queue_name, {_counts('l', list(aggs), zero=True)},
-                   {_nulls(Q.IVR_COLUMNS)}, a.on_contact_s, a.idle_s
+                   {_nulls(marts_sql.IVR_COLUMNS)}, a.on_contact_s, a.idle_s
             FROM legs l FULL OUTER JOIN agents a USING (interval_start, queue_id)
             WHERE interval_start >= ? AND interval_start < ?),
         named AS ({_queue_names('counts')}),
-        rated AS (SELECT *, {Q.rate_select()} FROM named)
+        rated AS (SELECT *, {marts_sql.rate_select()} FROM named)
         SELECT *, strftime(interval_start, '%Y-%m-%d-%H:%M') AS interval_key,
-            {Q.local_ts('interval_start', settings.report_timezone)} AS interval_start_local,
+            {marts_sql.local_ts('interval_start', settings.report_timezone)} AS interval_start_local,
             {udf}(queued, aht_s, {INTERVAL_S}, {int(settings.sla_seconds)}, CAST(? AS DOUBLE), CAST(? AS DOUBLE))
             AS erlang_c_required_agents
         FROM rated"""
@@ -129,14 +129,14 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
     # Local days lie within a day of their UTC dates (offsets are at most ±14 h): a coarse UTC pre-filter.
     lo = datetime.combine(days[0], datetime.min.time()) - timedelta(days=1)
     hi = datetime.combine(days[-1], datetime.min.time()) + timedelta(days=2)
-    aggs = Q.queue_aggregates(settings.sla_seconds)
-    queue_cols, ivr_cols = list(aggs), Q.IVR_COLUMNS
+    aggs = marts_sql.queue_aggregates(settings.sla_seconds)
+    queue_cols, ivr_cols = list(aggs), marts_sql.IVR_COLUMNS
     sql = f"""
         WITH days AS (SELECT unnest(CAST(? AS DATE[])) AS day),
         b AS (
-            SELECT *, CAST({Q.local_ts('attr_ts', tz)} AS DATE) AS day
-            FROM ({Q.jar_base("attr_ts >= ? AND attr_ts < ?", since=lo)})
-            WHERE CAST({Q.local_ts('attr_ts', tz)} AS DATE) IN (SELECT day FROM days)),
+            SELECT *, CAST({marts_sql.local_ts('attr_ts', tz)} AS DATE) AS day
+            FROM ({marts_sql.jar_base("attr_ts >= ? AND attr_ts < ?", since=lo)})
+            WHERE CAST({marts_sql.local_ts('attr_ts', tz)} AS DATE) IN (SELECT day FROM days)),
         later AS (  -- the largest JourneyStep of a queued row in each universal session holding an IVR row
             SELECT "UniversalSessionId" AS usid, max("JourneyStep") AS queued_step FROM jar
             WHERE is_queued = 1 AND "SessionStartTime" >= TIMESTAMP '{lo - timedelta(days=1):%Y-%m-%d %H:%M:%S}'
@@ -146,12 +146,12 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
             SELECT b.*, coalesce(later.queued_step > b."JourneyStep", false) AS later_queued
             FROM b LEFT JOIN later ON later.usid = b."UniversalSessionId"),
         q_legs AS (
-            SELECT day, connect_instance, "AgentSkillId" AS queue_id, {Q.latest_queue_name("attr_ts")} AS queue_name,
-                   {Q.select_list(aggs)}
+            SELECT day, connect_instance, "AgentSkillId" AS queue_id,
+                   {marts_sql.latest_queue_name("attr_ts")} AS queue_name, {marts_sql.select_list(aggs)}
             FROM b WHERE is_queued = 1 GROUP BY ALL),
         q_agents AS (
             SELECT * FROM (
-                SELECT CAST({Q.local_ts('interval_start', tz)} AS DATE) AS day, queue_id,
+                SELECT CAST({marts_sql.local_ts('interval_start', tz)} AS DATE) AS day, queue_id,
                        sum(on_contact_s) AS on_contact_s, sum(idle_s) AS idle_s
                 FROM {_agent_state(con)} WHERE interval_start >= ? AND interval_start < ? GROUP BY ALL)
             WHERE day IN (SELECT day FROM days)),
@@ -160,19 +160,20 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
                    {_counts('l', queue_cols, zero=True)}, {_nulls(ivr_cols)}, a.on_contact_s, a.idle_s
             FROM q_legs l FULL OUTER JOIN q_agents a USING (day, queue_id)),
         c_rows AS (
-            SELECT day, "ChannelType" AS channel, connect_instance, {Q.select_list(aggs)} FROM b GROUP BY ALL),
+            SELECT day, "ChannelType" AS channel, connect_instance, {marts_sql.select_list(aggs)} FROM b GROUP BY ALL),
         ivr AS (
-            SELECT * FROM (SELECT day, 'IVR' AS channel, connect_instance, {Q.select_list(Q.ivr_aggregates())}
+            SELECT * FROM (SELECT day, 'IVR' AS channel, connect_instance,
+                                  {marts_sql.select_list(marts_sql.ivr_aggregates())}
                            FROM bi GROUP BY ALL)
             WHERE ivr_entered > 0),
         c AS (
             SELECT day, 'channel' AS grain, NULL::VARCHAR AS queue_id, NULL::VARCHAR AS queue_name, channel,
                    connect_instance, {_counts('r', queue_cols, zero=True)}, {_counts('i', ivr_cols, zero=False)},
-                   {_nulls(Q.AGENT_STATE_COLUMNS)}
+                   {_nulls(marts_sql.AGENT_STATE_COLUMNS)}
             FROM c_rows r FULL OUTER JOIN ivr i USING (day, channel, connect_instance)),
         named AS ({_queue_names('q')}),
         all_rows AS (SELECT * FROM named UNION ALL BY NAME SELECT * FROM c)
-        SELECT *, {Q.rate_select()} FROM all_rows"""
+        SELECT *, {marts_sql.rate_select()} FROM all_rows"""
     con.execute("DELETE FROM kpi_daily WHERE day IN (SELECT unnest(CAST(? AS DATE[])))", [days])
     con.execute(f"INSERT INTO kpi_daily BY NAME {sql}", [days, lo, hi, lo, hi])
     return con.execute("SELECT count(*) FROM kpi_daily WHERE day IN (SELECT unnest(CAST(? AS DATE[])))",

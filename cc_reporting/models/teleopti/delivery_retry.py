@@ -19,8 +19,8 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRunStatus, RunsFilter
 
-from cc_reporting.models.teleopti.late_data import contiguous_ranges
 from cc_reporting.ingest.automation import starts_by_itself
+from cc_reporting.models.teleopti.late_data import contiguous_ranges
 from cc_reporting.models.teleopti.schedules import interval_reports_job, teleopti_agent_performance_job
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
 from cc_reporting.settings import load_settings

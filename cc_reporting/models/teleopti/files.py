@@ -18,13 +18,13 @@ import dagster as dg
 
 from cc_reporting.delivery.temp_files import sweep_stale
 from cc_reporting.models.teleopti.csv_rule import csv_cell, csv_line, format_number  # noqa: F401 (also read as F.*)
-from cc_reporting.models.teleopti.window_render import render_window
 from cc_reporting.models.teleopti.interval_stats import (
     AGENT_PERFORMANCE_COLUMNS,
     AGENT_QUEUE_STATS_COLUMNS,
     CONTACT_FILE_COLUMNS,
     QUEUE_STATS_COLUMNS,
 )
+from cc_reporting.models.teleopti.window_render import render_window
 from cc_reporting.settings import DEFAULT_INSTANCE, ConnectInstance
 
 INTERVAL = timedelta(minutes=15)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from cc_reporting.models.teleopti import rules
 from cc_reporting.realtime import intervals as agent_state
-from cc_reporting.models.teleopti import rules as R
 from cc_reporting.staging.instances import (
     add_instance_column,
     configured_instances,
@@ -103,31 +103,31 @@ AGENT_NAMES = "SELECT agent_id, any_value(agent_name) AS agent_name FROM agent_s
 
 
 def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int, tz: str) -> int:
-    date, time = R.local_date_time("interval_start", tz)
+    date, time = rules.local_date_time("interval_start", tz)
     sql = f"""
         WITH legs AS (
             SELECT *, {_bucket('enqueue_ts')} AS interval_start FROM stg_ctr
-            WHERE {R.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
+            WHERE {rules.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT legs.interval_start, 15 AS interval, {date.replace('interval_start', 'legs.interval_start')} AS date,
             {time.replace('interval_start', 'legs.interval_start')} AS time,
-            legs.connect_instance, legs.queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
-            count(*) FILTER (WHERE NOT {R.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
-            count(*) FILTER (WHERE {R.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
-            count(*) FILTER (WHERE {R.IS_ABANDONED}) AS aband_call_cnt,
-            count(*) FILTER (WHERE {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS overflow_out_call_cnt,
-            count(*) FILTER (WHERE {R.IS_ANSWERED}) AS answ_call_cnt,
-            coalesce(sum(queue_duration) FILTER (WHERE {R.IS_ANSWERED}), 0) AS queued_and_answ_call_dur,
-            coalesce(sum(queue_duration) FILTER (WHERE {R.IS_ABANDONED}), 0) AS queued_and_aband_call_dur,
-            coalesce(sum({R.TALK_PLUS_HOLD}) FILTER (WHERE {R.IS_ANSWERED}), 0) AS talking_call_dur,
-            coalesce(sum(acw_duration) FILTER (WHERE {R.IS_ANSWERED}), 0) AS wrap_up_dur,
-            coalesce(max(queue_duration) FILTER (WHERE {R.IS_ANSWERED}), 0) AS queued_answ_longest_que_dur,
-            coalesce(max(queue_duration) FILTER (WHERE {R.IS_ABANDONED}), 0) AS queued_aband_longest_que_dur,
+            legs.connect_instance, legs.queue_id AS queue, coalesce({rules.latest_queue_name()}, '') AS queue_name,
+            count(*) FILTER (WHERE NOT {rules.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
+            count(*) FILTER (WHERE {rules.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
+            count(*) FILTER (WHERE {rules.IS_ABANDONED}) AS aband_call_cnt,
+            count(*) FILTER (WHERE {rules.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS overflow_out_call_cnt,
+            count(*) FILTER (WHERE {rules.IS_ANSWERED}) AS answ_call_cnt,
+            coalesce(sum(queue_duration) FILTER (WHERE {rules.IS_ANSWERED}), 0) AS queued_and_answ_call_dur,
+            coalesce(sum(queue_duration) FILTER (WHERE {rules.IS_ABANDONED}), 0) AS queued_and_aband_call_dur,
+            coalesce(sum({rules.TALK_PLUS_HOLD}) FILTER (WHERE {rules.IS_ANSWERED}), 0) AS talking_call_dur,
+            coalesce(sum(acw_duration) FILTER (WHERE {rules.IS_ANSWERED}), 0) AS wrap_up_dur,
+            coalesce(max(queue_duration) FILTER (WHERE {rules.IS_ANSWERED}), 0) AS queued_answ_longest_que_dur,
+            coalesce(max(queue_duration) FILTER (WHERE {rules.IS_ABANDONED}), 0) AS queued_aband_longest_que_dur,
             coalesce(any_value(a.avg_avail_member_cnt), 0) AS avg_avail_member_cnt,
-            count(*) FILTER (WHERE {R.answered_within_sla(sla)}) AS ans_servicelevel_cnt,
+            count(*) FILTER (WHERE {rules.answered_within_sla(sla)}) AS ans_servicelevel_cnt,
             coalesce(any_value(a.wait_dur), 0) AS wait_dur,
-            count(*) FILTER (WHERE {R.short_abandon(short)}) AS aband_short_call_cnt,
-            count(*) FILTER (WHERE {R.abandoned_within_sla(short, sla)}) AS aband_within_sl_cnt,
-            count(*) FILTER (WHERE {R.IS_LEFT_UNANSWERED}) AS left_unanswered_cnt,
+            count(*) FILTER (WHERE {rules.short_abandon(short)}) AS aband_short_call_cnt,
+            count(*) FILTER (WHERE {rules.abandoned_within_sla(short, sla)}) AS aband_within_sl_cnt,
+            count(*) FILTER (WHERE {rules.IS_LEFT_UNANSWERED}) AS left_unanswered_cnt,
             count(*) FILTER (WHERE queue_duration IS NULL) AS null_queue_duration_cnt
         FROM legs LEFT JOIN agent_state_teleopti_queue a
             ON a.interval_start = timezone('UTC', legs.interval_start) AND a.queue_id = legs.queue_id
@@ -137,19 +137,19 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
 
 
 def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int:
-    date, time = R.local_date_time("interval_start", tz)
+    date, time = rules.local_date_time("interval_start", tz)
     sql = f"""
         WITH legs AS (
             SELECT *, {_bucket('enqueue_ts')} AS interval_start FROM stg_ctr
-            WHERE {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
+            WHERE {rules.IS_QUEUED} AND {rules.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
             connect_instance, agent_username AS agent_id,
             coalesce(any_value(n.agent_name), agent_username) AS agent_name,
-            queue_id AS queue, coalesce({R.latest_queue_name()}, '') AS queue_name,
-            sum({R.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
+            queue_id AS queue, coalesce({rules.latest_queue_name()}, '') AS queue_name,
+            sum({rules.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
             count(*) AS answ_call_cnt,
-            count(*) FILTER (WHERE {R.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
+            count(*) FILTER (WHERE {rules.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
         FROM legs LEFT JOIN ({AGENT_NAMES}) n ON n.agent_id = legs.agent_username
         GROUP BY interval_start, connect_instance, agent_username, queue_id"""
     return _replace_window(con, "teleopti_agent_queue_stats", sql, start, end, [start, end])
@@ -159,7 +159,8 @@ def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int
 # ARN (`arn:...:instance/<id>/agent/<id>`), named through the CTRs staged from that instance's prefix.
 _STATE_INSTANCE_JOIN = """LEFT JOIN (
     SELECT DISTINCT i.username, c.connect_instance FROM agent_state_intervals i
-    JOIN (SELECT DISTINCT instance_id, connect_instance FROM stg_ctr) c ON split_part(i.agent_arn, '/', 2) = c.instance_id
+    JOIN (SELECT DISTINCT instance_id, connect_instance FROM stg_ctr) c
+      ON split_part(i.agent_arn, '/', 2) = c.instance_id
     ) agent_instance ON agent_instance.username = agent_state_teleopti_agent.agent_id"""
 
 
@@ -174,7 +175,7 @@ def _state_instance() -> str:
 
 def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int:
     """30-minute report rows split into two 15-minute rows, the first half taking the odd second."""
-    date, time = R.local_date_time("interval_start", tz)
+    date, time = rules.local_date_time("interval_start", tz)
     sql = f"""
         WITH report AS (
             SELECT connect_instance, agent_username, interval_start AS row_start, max(agent_name) AS agent_name,
@@ -193,13 +194,14 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
             FROM report CROSS JOIN (VALUES (0), (1)) AS half(h)),
         outbound AS (
             SELECT connect_instance, agent_username, {_bucket('agent_connected_ts')} AS interval_start,
-                   count(*) AS direct_out_call_cnt, sum({R.TALK_PLUS_HOLD}) AS direct_out_call_dur
+                   count(*) AS direct_out_call_cnt, sum({rules.TALK_PLUS_HOLD}) AS direct_out_call_dur
             FROM stg_ctr WHERE initiation_method = 'OUTBOUND' AND agent_username IS NOT NULL
               AND agent_connected_ts >= ? AND agent_connected_ts < ? GROUP BY ALL),
         direct_in AS (
             SELECT connect_instance, agent_username, {_bucket('enqueue_ts')} AS interval_start,
-                   count(*) AS direct_in_call_cnt, sum({R.TALK_PLUS_HOLD}) AS direct_in_call_dur
-            FROM stg_ctr WHERE is_agent_queue AND {R.IS_QUEUED} AND {R.IS_ANSWERED} AND agent_username IS NOT NULL
+                   count(*) AS direct_in_call_cnt, sum({rules.TALK_PLUS_HOLD}) AS direct_in_call_dur
+            FROM stg_ctr
+            WHERE is_agent_queue AND {rules.IS_QUEUED} AND {rules.IS_ANSWERED} AND agent_username IS NOT NULL
               AND enqueue_ts >= ? AND enqueue_ts < ? GROUP BY ALL),
         state AS (
             SELECT {_state_instance()} AS connect_instance, agent_id AS agent_username,
@@ -214,7 +216,7 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
             UNION SELECT connect_instance, agent_username, interval_start FROM outbound
             UNION SELECT connect_instance, agent_username, interval_start FROM direct_in),
         picked AS (
-            SELECT a.*, {R.AGENT_TIME_SOURCE} AS source,
+            SELECT a.*, {rules.AGENT_TIME_SOURCE} AS source,
                    coalesce(st.agent_name, h.agent_name, a.agent_username) AS agent_name
             FROM agents a
             LEFT JOIN state st USING (connect_instance, agent_username, interval_start)
@@ -222,10 +224,10 @@ def build_agent_performance(con, start: datetime, end: datetime, tz: str) -> int
         SELECT a.interval_start, 15 AS interval, {date.replace('interval_start', 'a.interval_start')} AS date,
             {time.replace('interval_start', 'a.interval_start')} AS time,
             a.connect_instance, a.agent_username AS agent_id, a.agent_name,
-            {R.agent_time('tot_work_dur', 'a.source')} AS tot_work_dur,
-            {R.agent_time('pause_dur', 'a.source')} AS pause_dur,
-            {R.agent_time('avail_dur', 'a.source')} AS avail_dur,
-            {R.agent_time('wait_dur', 'a.source')} AS wait_dur,
+            {rules.agent_time('tot_work_dur', 'a.source')} AS tot_work_dur,
+            {rules.agent_time('pause_dur', 'a.source')} AS pause_dur,
+            {rules.agent_time('avail_dur', 'a.source')} AS avail_dur,
+            {rules.agent_time('wait_dur', 'a.source')} AS wait_dur,
             0 AS admin_dur,
             coalesce(o.direct_out_call_cnt, 0) AS direct_out_call_cnt,
             coalesce(o.direct_out_call_dur, 0) AS direct_out_call_dur,
@@ -249,7 +251,7 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
     """Every leg, attributed like the queue statistics (enqueue time) or, when not queued, by initiation time."""
     sql = f"""
         WITH legs AS (
-            SELECT *, coalesce(CASE WHEN {R.IS_QUEUED} THEN enqueue_ts END, initiation_ts) AS attributed_ts
+            SELECT *, coalesce(CASE WHEN {rules.IS_QUEUED} THEN enqueue_ts END, initiation_ts) AS attributed_ts
             FROM stg_ctr
             -- attributed_ts is one of the two: a superset DuckDB can prune row groups with (the coalesce it cannot)
             WHERE (enqueue_ts >= $1 AND enqueue_ts < $2) OR (initiation_ts >= $1 AND initiation_ts < $2))

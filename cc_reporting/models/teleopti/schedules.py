@@ -10,15 +10,15 @@ from datetime import datetime, timedelta, timezone
 import dagster as dg
 
 from cc_reporting.ingest.automation import starts_by_itself
+from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.models.teleopti.assets import (
     teleopti_agent_performance,
     teleopti_agent_queue_stats,
     teleopti_contacts,
     teleopti_queue_stats,
 )
-from cc_reporting.realtime.assets import agent_state_intervals
-from cc_reporting.models.kpi.assets import kpi_daily, kpi_interval
 from cc_reporting.partitions import PARTITION_KEY_FORMAT, fifteen_minute_partitions, thirty_minute_partitions
+from cc_reporting.realtime.assets import agent_state_intervals
 from cc_reporting.settings import load_settings
 
 # Everything computed per 15-minute interval: the Teleopti files and the interval KPIs (reconciled in one run).

@@ -65,7 +65,8 @@ def render_window(con, kind, start: datetime, end: datetime,
                    coalesce(list(DISTINCT o) FILTER (WHERE o IS NOT NULL), [])
             FROM (SELECT unnest({text_list}) AS t, unnest({other_list}) AS o FROM {kind.table} WHERE {window})""",
         {"start": start, "end": end} | scope).fetchone()
-    params = scope | {"start": start, "end": end, "texts": found_texts, "text_cells": [csv_cell(v, sep) for v in found_texts]}
+    params = scope | {"start": start, "end": end, "texts": found_texts,
+                      "text_cells": [csv_cell(v, sep) for v in found_texts]}
     if others:
         params |= {"others": found_others, "other_cells": [csv_cell(v, sep) for v in found_others]}
     # concat() of the cells and separators: one allocation per line (a chain of || is three times slower).

@@ -3,7 +3,7 @@ SELECT
     day AS report_date,
     queue_id,
     queue_name,
-{queue_measures},
+    {queue_measures},
     on_contact_s, idle_s, occupancy
 FROM main.kpi_daily
 WHERE grain = 'queue'

@@ -5,7 +5,7 @@ SELECT
     CAST(interval_start_local AS TIME) AS report_time,
     queue_id,
     queue_name,
-{queue_measures},
+    {queue_measures},
     on_contact_s, idle_s, occupancy,
     erlang_c_required_agents
 FROM main.kpi_interval
