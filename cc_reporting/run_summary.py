@@ -1,7 +1,6 @@
 """What `cc-reporting run` prints when it is done: the result of each step, table counts and a KPI screen."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -57,7 +56,7 @@ class RunResult:
 
 def dagster_ui_line() -> str:
     """Where this command's runs can be seen: the instance at DAGSTER_HOME, or nowhere without it."""
-    home = os.environ.get("DAGSTER_HOME")
+    home = load_settings().dagster_home
     if home:
         return f"  Dagster UI  DAGSTER_HOME={home} dagster dev   (in the repository root; these runs are there)"
     return ("  Dagster UI  these runs were not kept (no DAGSTER_HOME): export DAGSTER_HOME=$PWD/data/dagster "

@@ -1,7 +1,8 @@
 """Every setting of the project, read from the environment in one place (README.md, "Settings").
 
 Each has a local default so a laptop needs no configuration; AWS is reached by configuration alone.
-Secrets (SFTP password, key file) are not here: resources read them through `dg.EnvVar`.
+Secrets (SFTP password, key file, the RTA push key) are not here: they are read through `dg.EnvVar` where they are
+used, so they never sit in a settings object, run config or log. No other module reads `os.environ`.
 """
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ class Settings:
     max_occupancy: float | None
     rta_dir: str
     rta_push_url: str | None
+    rta_max_records: int
+    dagster_home: str | None   # Dagster's own DAGSTER_HOME: where runs are recorded (None: an ephemeral instance)
     hot_retention_days: int
     archive_restore_hold_days: int
     archive_ia_days: int
@@ -155,6 +158,8 @@ def load_settings() -> Settings:
         max_occupancy=float(env("CC_MAX_OCCUPANCY")) if env("CC_MAX_OCCUPANCY") else None,
         rta_dir=env("CC_RTA_DIR", "data/rta"),
         rta_push_url=env("CC_RTA_PUSH_URL") or None,
+        rta_max_records=int(env("CC_RTA_MAX_RECORDS", "20000")),
+        dagster_home=env("DAGSTER_HOME") or None,
         hot_retention_days=int(env("CC_HOT_RETENTION_DAYS", "30")),
         archive_restore_hold_days=int(env("CC_ARCHIVE_RESTORE_HOLD_DAYS", "7")),
         archive_ia_days=int(env("CC_ARCHIVE_IA_DAYS") or "0"),

@@ -202,7 +202,7 @@ def test_sensor_exactly_once_across_restart_kinesis(tmp_path, moto_endpoint, mon
     monkeypatch.setenv("CC_AGENT_EVENTS", f"kinesis://{name}")
     monkeypatch.setenv("CC_AWS_ENDPOINT_URL", moto_endpoint)
     monkeypatch.setenv("CC_RTA_DIR", str(tmp_path / "rta"))
-    monkeypatch.setattr(rta_mod, "MAX_RECORDS_PER_TICK", 7)          # bounded tick: 7 records
+    monkeypatch.setenv("CC_RTA_MAX_RECORDS", "7")                     # bounded tick: 7 records
     first = [event(n, ago(60), "Available") for n in range(10)]
     put(client, name, first)
     result = rta_sensor(dg.build_sensor_context(cursor=None))

@@ -118,7 +118,7 @@ class TeleoptiSftp(dg.ConfigurableResource):
         checking is the same for every instance."""
         values = {field: getattr(self, field) for field in type(self).model_fields}
         for field, suffix in _ENV_FIELDS.items():
-            value = os.environ.get(f"{ENV_PREFIX}_{name.upper()}_{suffix}")
+            value = dg.EnvVar(f"{ENV_PREFIX}_{name.upper()}_{suffix}").get_value()
             if value:
                 values[field] = int(value) if field == "port" else value
         return TeleoptiSftp(**values)
@@ -357,15 +357,15 @@ def teleopti_sftp_from_env(**overrides) -> TeleoptiSftp:
     because an EnvVar for an unset variable fails resource initialisation."""
     def var(suffix: str):
         name = f"{ENV_PREFIX}_{suffix}"
-        return dg.EnvVar(name) if os.environ.get(name) else None
+        return dg.EnvVar(name) if dg.EnvVar(name).get_value() else None
 
     fields = {
         "host": var("HOST"), "user": var("USER"), "key_file": var("KEY_FILE"), "password": var("PASSWORD"),
         "known_hosts": var("KNOWN_HOSTS"),
     }
-    if os.environ.get(f"{ENV_PREFIX}_PORT"):
+    if dg.EnvVar(f"{ENV_PREFIX}_PORT").get_value():
         fields["port"] = dg.EnvVar.int(f"{ENV_PREFIX}_PORT")
-    if os.environ.get(f"{ENV_PREFIX}_DIR"):
+    if dg.EnvVar(f"{ENV_PREFIX}_DIR").get_value():
         fields["remote_dir"] = var("DIR")
     fields.update(overrides)
     return TeleoptiSftp(**fields)

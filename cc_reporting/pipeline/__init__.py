@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import os
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -83,7 +82,7 @@ def _sole_writer(resources: dict) -> dict:
 
 def _instance() -> dg.DagsterInstance:
     # With DAGSTER_HOME set the runs show up in `dagster dev`; otherwise they run in a throwaway instance.
-    home = os.environ.get("DAGSTER_HOME")
+    home = load_settings().dagster_home
     if not home:
         return dg.DagsterInstance.ephemeral()
     # Two runs creating a new instance at once both stamp its SQLite schema and one fails; the first one creates
@@ -149,7 +148,7 @@ def run_window(start: datetime | None = None, end: datetime | None = None, progr
                resources: dict | None = None) -> RunResult:
     resources = resources or build_resources()
     # Without DAGSTER_HOME the runs go to a throwaway instance: no daemon, no other run writes the warehouse.
-    run_resources = resources if os.environ.get("DAGSTER_HOME") else _sole_writer(resources)
+    run_resources = resources if load_settings().dagster_home else _sole_writer(resources)
     result = RunResult()
     invocation = uuid.uuid4().hex
     with _instance() as instance, tqdm(total=2, desc="cc-reporting run", unit="step", disable=not progress) as bar:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
+
+import dagster as dg
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class PushFailed(RuntimeError):
 def push_states(url: str, states: list[dict], snapshot: bool, key: str | None = None, attempts: int = 3,
                 backoff: float = 0.5, timeout: float = 5.0) -> int:
     """POST the batch; returns the HTTP status. Raises PushFailed after the last attempt or on a 4xx."""
-    key = key if key is not None else os.environ.get("CC_RTA_PUSH_KEY")
+    key = key if key is not None else dg.EnvVar("CC_RTA_PUSH_KEY").get_value()
     body = json.dumps({"snapshot": snapshot, "sent_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                        "states": states}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json"}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,7 +35,6 @@ from cc_reporting.settings import load_settings
 log = logging.getLogger(__name__)
 
 RTA_ASSET = "rta_agent_state"
-MAX_RECORDS_PER_TICK = int(os.environ.get("CC_RTA_MAX_RECORDS", "20000"))
 
 rta_agent_state_spec = dg.AssetSpec(
     RTA_ASSET, group_name="rta", deps=[raw_agent_events],
@@ -68,7 +66,7 @@ def run_tick(cursor_text: str | None, source, rta_dir: str | Path, now_ms: int |
     rta_dir = Path(rta_dir)
     cursor = RtaCursor.parse(cursor_text)
     stats = TickStats()
-    records, positions = source.read(cursor.positions, max_records or MAX_RECORDS_PER_TICK)
+    records, positions = source.read(cursor.positions, max_records or load_settings().rta_max_records)
     events = normalize_records(records, stats)
     kept = apply_events(cursor.agents, events, stats)
     log_files = write_state_log(rta_dir, kept, _log_name(cursor.positions, source.describe())) if kept else []
@@ -123,7 +121,7 @@ def rta_sensor(context: dg.SensorEvaluationContext):
     source = _source(settings.agent_events, settings.aws_endpoint_url)
     now_ms = int(time.time() * 1000)
     outcome = run_tick(context.cursor, source, settings.rta_dir, now_ms=now_ms, push_url=settings.rta_push_url,
-                       push_key=os.environ.get("CC_RTA_PUSH_KEY"))
+                       push_key=dg.EnvVar("CC_RTA_PUSH_KEY").get_value())
     if not outcome.stats.read and not outcome.delta:
         # An idle stream is not observed every 5 s: its last observation's time and lag say how long it has been.
         return dg.SensorResult(cursor=outcome.cursor, skip_reason="no new agent events, no state change")

@@ -97,84 +97,27 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
     mapping = mapping or load_jar_mapping()
     ensure_jar_inputs(con)
     cfg = config_hash(mapping, settings)
-    n = int(settings.fcr_days)
-    params = {"as_of": _utc_naive(as_of)}
+    fcr_days = int(settings.fcr_days)
+    as_of_naive = _utc_naive(as_of)
     con.execute("BEGIN TRANSACTION")
     try:
         if staged_through is None:
             staged_through = con.execute(_STAGED_THROUGH).fetchone()[0]
         state = con.execute("SELECT config_hash FROM jar_refresh_state").fetchone()
         full = changed_session_ids is None or state is None or state[0] != cfg
-        # A callback's root can move only when a leg on its walk changed, and callbacks come after what they
-        # call back: the incremental refresh re-walks the callbacks from the changed legs' look-back on.
-        walk_from = None
-        if not full:
-            con.execute("CREATE OR REPLACE TEMP TABLE _jar_changed AS SELECT unnest($ids::VARCHAR[]) AS id",
-                        {"ids": list(changed_session_ids)})
-            walk_from = jar_scope.lookback_start(con, changed_session_ids, "SELECT id FROM _jar_changed",
-                                        int(settings.jar_lookback_days))
-        passes = jar_links.build_callback_roots(con, None if full else "SELECT id FROM _jar_changed", walk_from)
-        stats: dict = {"mode": "full" if full else "incremental", "callback_root_passes": passes}
-        jar_links.build_phone_map(con)
-        RW.create_base_table(con)
+        stats = _prepare_links(con, None if full else changed_session_ids, int(settings.jar_lookback_days))
+        since = None
         if full:
-            RW.add_connect_rows(con, mapping, settings, None)
-            RW.add_external_rows(con, None)
-            jar_links.link_rows(con)
-            con.execute("DELETE FROM jar")
-            con.execute("DELETE FROM jar_invalid_attribute")
-            jar_links.customer_sessions(con)
-            jar_links.fcr(con, n, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime"
-                             FROM _jar_work WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
+            _work_rows_of_everything(con, mapping, settings, fcr_days)
         else:
-            stats["session_day_refilled"] = refill_if_out_of_step(con)
-            scope_stats, since, scope_days = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
-            stats.update(scope_stats)
-            jar_links.link_rows(con)
-            jar_scope.affected_customers(con, n, since, scope_days)  # reads the stored rows before they are replaced
-            stats["rows_replaced"] = con.execute(
-                f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]
-            con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
-            # No FCR target ends before `since`, so only sessions starting after it can decide one: a bound that
-            # lets DuckDB skip the older row groups of jar (the rest of the customers' history).
-            since = jar_scope.fcr_targets_since(con)
-            in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
-            jar_links.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
-            jar_links.fcr(con, n, f"""
-                SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
-                WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL
-                UNION ALL
-                SELECT j."SessionId", j."CUST_ID", j."UniversalSessionId", j."SessionEndTime"
-                FROM jar j JOIN _jar_aff_cust a ON a.cust = j."CUST_ID"
-                WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi
-                  AND j."SessionEndTime" >= {jar_scope.ts_literal(since)}""")
+            since = _work_rows_of_the_changes(con, mapping, settings, fcr_days, changed_session_ids, stats)
         stats["rows_recomputed"] = con.execute("SELECT count(*) FROM _jar_work").fetchone()[0]
-        con.execute(f"""
-            INSERT INTO jar BY NAME
-            SELECT w.* EXCLUDE (next_contact_id, channel, invalid_attrs) REPLACE (
-                CASE WHEN w.is_resolved_origin = 'attribute' THEN w."IsResolved" ELSE f.resolved END AS "IsResolved",
-                {_final(n)} AS "IsResolvedFinal")
-            FROM _jar_work w LEFT JOIN _jar_fcr f ON f."SessionId" = w."SessionId" """, params)
-        replace_days(con, None if full else "SELECT id FROM _jar_scope",
-                     'SELECT "SessionId", "SessionStartTime" FROM _jar_work')
-        con.execute("""INSERT INTO jar_invalid_attribute
-                       SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
+        _insert_work_rows(con, fcr_days, as_of_naive, full)
         if not full:
-            # Same customer's earlier rows whose N-day window saw an affected session start.
-            # The recomputed rows were inserted with their value: only stored targets (ending at or after `since`)
-            # can differ.
-            stats["fcr_rows_updated"] = con.execute(f"""
-                UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
-                WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
-                  AND jar."SessionEndTime" >= {jar_scope.ts_literal(since)}""").fetchone()[0]
-            # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
-            stats["rows_finalized"] = con.execute(f"""
-                UPDATE jar SET "IsResolvedFinal" = {_final(n)}
-                WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({n}) DAY)
-                  AND "IsResolvedFinal" IS DISTINCT FROM {_final(n)}""", params).fetchone()[0]
+            stats.update(_update_stored_verdicts(con, fcr_days, as_of_naive, since))
         # The CAR recomputes just these customers (all of them after a full rebuild).
         mark_car_pending(con, None if full else "SELECT cust FROM _jar_aff_cust")
-        _save_state(con, full, cfg, params["as_of"], staged_through)
+        _save_state(con, full, cfg, as_of_naive, staged_through)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -184,6 +127,95 @@ def refresh_jar(con, settings, as_of: datetime, changed_session_ids: list[str] |
             con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     stats.update(jar_summary(con))
     return stats
+
+
+def _prepare_links(con, changed_session_ids: list[str] | None, lookback_days: int) -> dict:
+    """Callback roots and the phone map (temp tables) for a full rebuild (None) or for the changed legs.
+
+    A callback's root can move only when a leg on its walk changed, and callbacks come after what they call back:
+    the incremental refresh re-walks the callbacks from the changed legs' look-back on."""
+    walk_from, changed = None, None
+    if changed_session_ids is not None:
+        con.execute("CREATE OR REPLACE TEMP TABLE _jar_changed AS SELECT unnest($ids::VARCHAR[]) AS id",
+                    {"ids": list(changed_session_ids)})
+        changed = "SELECT id FROM _jar_changed"
+        walk_from = jar_scope.lookback_start(con, changed_session_ids, changed, lookback_days)
+    passes = jar_links.build_callback_roots(con, changed, walk_from)
+    jar_links.build_phone_map(con)
+    RW.create_base_table(con)
+    return {"mode": "incremental" if changed else "full", "callback_root_passes": passes}
+
+
+def _work_rows_of_everything(con, mapping: JarMapping, settings, fcr_days: int) -> None:
+    """`_jar_work` and `_jar_fcr` for every leg and session; the stored JAR emptied for the rewrite."""
+    RW.add_connect_rows(con, mapping, settings, None)
+    RW.add_external_rows(con, None)
+    jar_links.link_rows(con)
+    con.execute("DELETE FROM jar")
+    con.execute("DELETE FROM jar_invalid_attribute")
+    jar_links.customer_sessions(con)
+    jar_links.fcr(con, fcr_days, """SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime"
+                     FROM _jar_work WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL""")
+
+
+def _work_rows_of_the_changes(con, mapping: JarMapping, settings, fcr_days: int, changed_session_ids: list[str],
+                              stats: dict) -> datetime | None:
+    """`_jar_work` for the changed legs and their relatives, `_jar_fcr` for the affected customers' FCR targets;
+    the stored rows they replace deleted; counts into `stats`. Leaves `_jar_aff_cust` for the verdict update and
+    the CAR; returns the earliest FCR target end (None: no target)."""
+    stats["session_day_refilled"] = refill_if_out_of_step(con)
+    scope_stats, since, scope_days = jar_scope.incremental_scope(con, mapping, settings, changed_session_ids)
+    stats.update(scope_stats)
+    jar_links.link_rows(con)
+    jar_scope.affected_customers(con, fcr_days, since, scope_days)  # reads the stored rows before they are replaced
+    stats["rows_replaced"] = con.execute(
+        f'DELETE FROM jar WHERE "SessionId" IN (SELECT id FROM _jar_scope) AND {scope_days}').fetchone()[0]
+    con.execute("DELETE FROM jar_invalid_attribute WHERE SessionId IN (SELECT id FROM _jar_scope)")
+    # No FCR target ends before `since`, so only sessions starting after it can decide one: a bound that lets
+    # DuckDB skip the older row groups of jar (the rest of the customers' history).
+    since = jar_scope.fcr_targets_since(con)
+    in_aff = '"CUST_ID" IN (SELECT cust FROM _jar_aff_cust)'
+    jar_links.customer_sessions(con, work_filter="true", jar_filter=in_aff, since=since)
+    jar_links.fcr(con, fcr_days, f"""
+        SELECT "SessionId", "CUST_ID", "UniversalSessionId", "SessionEndTime" FROM _jar_work
+        WHERE is_resolved_origin = 'fcr' AND "CUST_ID" IS NOT NULL
+        UNION ALL
+        SELECT j."SessionId", j."CUST_ID", j."UniversalSessionId", j."SessionEndTime"
+        FROM jar j JOIN _jar_aff_cust a ON a.cust = j."CUST_ID"
+        WHERE j.is_resolved_origin = 'fcr' AND j."SessionEndTime" >= a.lo AND j."SessionEndTime" < a.hi
+          AND j."SessionEndTime" >= {jar_scope.ts_literal(since)}""")
+    return since
+
+
+def _insert_work_rows(con, fcr_days: int, as_of: datetime, full: bool) -> None:
+    """The recomputed rows into `jar` with their FCR verdicts, their days into the side table, their invalid
+    attributes into `jar_invalid_attribute`."""
+    con.execute(f"""
+        INSERT INTO jar BY NAME
+        SELECT w.* EXCLUDE (next_contact_id, channel, invalid_attrs) REPLACE (
+            CASE WHEN w.is_resolved_origin = 'attribute' THEN w."IsResolved" ELSE f.resolved END AS "IsResolved",
+            {_final(fcr_days)} AS "IsResolvedFinal")
+        FROM _jar_work w LEFT JOIN _jar_fcr f ON f."SessionId" = w."SessionId" """, {"as_of": as_of})
+    replace_days(con, None if full else "SELECT id FROM _jar_scope",
+                 'SELECT "SessionId", "SessionStartTime" FROM _jar_work')
+    con.execute("""INSERT INTO jar_invalid_attribute
+                   SELECT "SessionId", unnest(invalid_attrs) FROM _jar_work WHERE len(invalid_attrs) > 0""")
+
+
+def _update_stored_verdicts(con, fcr_days: int, as_of: datetime, since: datetime | None) -> dict:
+    """After an incremental refresh: stored FCR targets an affected session decides, and provisional verdicts."""
+    # Same customer's earlier rows whose N-day window saw an affected session start. The recomputed rows were
+    # inserted with their value: only stored targets (ending at or after `since`) can differ.
+    updated = con.execute(f"""
+        UPDATE jar SET "IsResolved" = f.resolved FROM _jar_fcr f
+        WHERE jar."SessionId" = f."SessionId" AND jar."IsResolved" IS DISTINCT FROM f.resolved
+          AND jar."SessionEndTime" >= {jar_scope.ts_literal(since)}""").fetchone()[0]
+    # Provisional rows reach their final value here as as_of moves (and go back if it moves back).
+    finalized = con.execute(f"""
+        UPDATE jar SET "IsResolvedFinal" = {_final(fcr_days)}
+        WHERE ("IsResolvedFinal" = false OR "SessionEndTime" > $as_of - INTERVAL ({fcr_days}) DAY)
+          AND "IsResolvedFinal" IS DISTINCT FROM {_final(fcr_days)}""", {"as_of": as_of}).fetchone()[0]
+    return {"fcr_rows_updated": updated, "rows_finalized": finalized}
 
 
 def _save_state(con, full: bool, cfg: str, as_of: datetime, staged_through) -> None:
