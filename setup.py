@@ -12,6 +12,7 @@ setup(
         "dagster-webserver==1.13.27",
         "dagster-aws==0.29.27",
         "dagster-duckdb==0.29.27",
+        "dagster-dg-cli==1.13.27",  # `dg dev` / `dg check defs`: the project's dg layout (pyproject.toml)
         "duckdb>=1.1",
         "pyarrow>=14",
         "pandas>=2.0",
@@ -25,7 +26,7 @@ setup(
     ],
     extras_require={
         "dev": ["pytest", "pytest-xdist", "moto[server]>=5.2", "asyncssh>=2.14", "hypothesis",
-                "dagster-dg-cli==1.13.27", "ruff>=0.6", "sqlfluff>=3.2"],
+                "ruff>=0.6", "sqlfluff>=3.2"],
     },
     entry_points={"console_scripts": ["cc-reporting=cc_reporting.cli:main"]},
 )

@@ -58,9 +58,9 @@ def dagster_ui_line() -> str:
     """Where this command's runs can be seen: the instance at DAGSTER_HOME, or nowhere without it."""
     home = load_settings().dagster_home
     if home:
-        return f"  Dagster UI  DAGSTER_HOME={home} dagster dev   (in the repository root; these runs are there)"
+        return f"  Dagster UI  DAGSTER_HOME={home} dg dev   (in the repository root; these runs are there)"
     return ("  Dagster UI  these runs were not kept (no DAGSTER_HOME): export DAGSTER_HOME=$PWD/data/dagster "
-            "before `cc-reporting run` or `demo`, then `dagster dev`")
+            "before `cc-reporting run` or `demo`, then `dg dev`")
 
 
 USER_TABLES = ("stg_", "teleopti_", "kpi_", "jar", "car", "ingest_ledger", "agent_state_intervals")

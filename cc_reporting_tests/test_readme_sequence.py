@@ -29,7 +29,7 @@ def readme_sequence() -> list[str]:
     demo = readme_blocks()[0]
     assert demo.startswith(INSTALL), demo
     running = next(c for c in readme_blocks() if c.startswith("cc-reporting simulate"))
-    lines = [line for line in running.splitlines() if "dagster dev" not in line]
+    lines = [line for line in running.splitlines() if " dg dev" not in line]
     assert [line.split()[1] for line in lines] == ["simulate", "run"], lines
     assert demo.endswith("cc-reporting demo"), demo
     return [demo[len(INSTALL):] + " --agents 5"] + [line.replace("--agents 50", "--agents 5") for line in lines]
