@@ -260,7 +260,11 @@ class LoadRunner:
             self.done_keys.add(request.run_key)
             tags["dagster/run_key"] = request.run_key  # as the daemon tags it: the UI shows why a run exists
         started, wall = time.perf_counter(), time.time()
-        outcome = self.defs.resolve_job_def(job_name).execute_in_process(
+        job = self.defs.resolve_job_def(job_name)
+        if request.asset_check_keys and not request.asset_selection:
+            # Checks only (the deadline sensor): the daemon runs just those checks, no asset.
+            job = job.get_subset(asset_selection=set(), asset_check_selection=set(request.asset_check_keys))
+        outcome = job.execute_in_process(
             run_config={**self.quiet, **(request.run_config or {})}, instance=self.instance,
             partition_key=request.partition_key, tags=tags, raise_on_error=False,
             asset_selection=list(request.asset_selection) if request.asset_selection else None)
