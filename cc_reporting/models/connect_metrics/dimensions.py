@@ -1,0 +1,69 @@
+"""The instance's names from Connect's List* APIs: queues (standard and agent queues), users, routing profiles and
+user hierarchy groups, each listed in full (every NextToken page) and written into the dimension tables in one
+transaction, so a reader sees the whole previous sync or the whole new one.
+
+The List* summaries carry every name we print (a user's name is its Username, the agent identity of the contact
+records): no Describe* call per item. Throttling (429 TooManyRequestsException / ThrottlingException) is retried with
+backoff by the client's retry policy (`resources/aws.py`).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from cc_reporting.resources.aws import connect_client
+from cc_reporting.staging.dimension_tables import DIMENSION_DDL, ensure_dimension_tables
+
+PAGE_SIZE = 100   # List* answer at most 100 (1000 for ListUsers/ListQueues would also be accepted; 100 fits every one)
+
+# table -> (paginator, summary list, extra request arguments, columns taken from each summary after the instance)
+LISTS = {
+    "dim_queue": ("list_queues", "QueueSummaryList", {"QueueTypes": ["STANDARD", "AGENT"]},
+                  ("Arn", "Name", "QueueType")),
+    "dim_agent": ("list_users", "UserSummaryList", {}, ("Arn", "Username")),
+    "dim_routing_profile": ("list_routing_profiles", "RoutingProfileSummaryList", {}, ("Arn", "Name")),
+    "dim_hierarchy_group": ("list_user_hierarchy_groups", "UserHierarchyGroupSummaryList", {}, ("Arn", "Name")),
+}
+
+
+def instance_id(instance_arn: str) -> str:
+    return instance_arn.rsplit("/", 1)[-1]
+
+
+def arn_id(arn: str | None) -> str | None:
+    """The id the contact records key an object by: the ARN's last segment (an agent queue's is the user's id)."""
+    return arn.rsplit("/", 1)[-1] if arn else None
+
+
+def list_dimensions(instance_arn: str, region: str, endpoint_url: str | None) -> tuple[dict[str, list[tuple]], int]:
+    """Every table's rows (instance id, object id, the summary's columns) and the number of pages read."""
+    client = connect_client(region, endpoint_url)
+    instance = instance_id(instance_arn)
+    rows, pages = {}, 0
+    for table, (operation, summaries, extra, fields) in LISTS.items():
+        rows[table] = []
+        paginator = client.get_paginator(operation)
+        for page in paginator.paginate(InstanceId=instance, PaginationConfig={"PageSize": PAGE_SIZE}, **extra):
+            pages += 1
+            for summary in page.get(summaries, []):
+                rows[table].append((instance, arn_id(summary.get("Arn")) or summary.get("Id"),
+                                    *(summary.get(field) for field in fields)))
+    return rows, pages
+
+
+def write_dimensions(con, rows: dict[str, list[tuple]]) -> dict[str, int]:
+    """Replace every dimension table's rows in one transaction; returns the row count per table."""
+    synced_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ensure_dimension_tables(con)
+        for table in DIMENSION_DDL:
+            con.execute(f"DELETE FROM {table}")
+            if rows.get(table):
+                width = len(rows[table][0])
+                con.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * (width + 1))})",
+                                [(*row, synced_at) for row in rows[table]])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in DIMENSION_DDL}
