@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from cc_reporting.models.connect_metrics import dimensions
+from cc_reporting.models.connect_metrics import build, dimensions
 from cc_reporting.models.connect_metrics.dimension_assets import connect_dimensions, connect_dimensions_schedule
 from cc_reporting.models.kpi import marts as M
 from cc_reporting.models.teleopti import interval_stats as S
@@ -118,6 +118,14 @@ def _teleopti_names(con) -> tuple[list, list]:
             con.execute("SELECT queue, queue_name FROM teleopti_agent_queue_stats ORDER BY 1").fetchall())
 
 
+def _contact_and_metric_names(con) -> tuple[list, list]:
+    """The Teleopti contacts file's Queue_Name and the Connect-named metrics' queue name."""
+    S.build_contacts(con, at("09:00:00"), at("09:15:00"))
+    build.build_connect_metrics(con, at("09:00:00"), at("09:15:00"), 20, None)
+    return (con.execute("SELECT DISTINCT Queue_ARN, Queue_Name FROM teleopti_contacts ORDER BY 1").fetchall(),
+            con.execute("SELECT DISTINCT group_id, group_name FROM connect_metrics_queue_15min ORDER BY 1").fetchall())
+
+
 def _kpi_names(con) -> tuple[list, list]:
     M.build_kpi_interval(con, K.settings(), K.at("00:00:00"), K.at("23:45:00"))
     M.build_kpi_daily(con, K.settings(), [date(2026, 1, 5)])
@@ -127,12 +135,14 @@ def _kpi_names(con) -> tuple[list, list]:
 
 def test_an_agent_queue_without_a_name_in_its_ctrs_is_named_by_the_dimension(con):
     """A transfer to jane.doe's own queue: its CTR names no queue. Connect lists the agent queue without a name
-    too; the agent's user name names it in the Teleopti agent-queue statistics, kpi_interval and kpi_daily."""
+    too; the agent's user name names it in the Teleopti queue, agent-queue and contact files, the Connect-named
+    metrics, kpi_interval and kpi_daily."""
     stage(con, leg("c1", enqueue="09:05:00", agent_queue=True, agent="jane.doe"))
     assert _teleopti_names(con)[1] == [("jane.doe-id", "")]
     _sync(con, queues=[("jane.doe-id", f"{INSTANCE}/queue/agent/jane.doe-id", None, "AGENT")],
           agents=[("jane.doe-id", f"{INSTANCE}/agent/jane.doe-id", "jane.doe")])
     assert _teleopti_names(con) == ([("jane.doe-id", "jane.doe")], [("jane.doe-id", "jane.doe")])
+    assert _contact_and_metric_names(con) == ([("jane.doe-id", "jane.doe")], [("jane.doe-id", "jane.doe")])
 
     jar = duckdb.connect()
     K.create_jar(jar, [K.queued_leg("1", "09:01:00", queue="jane.doe-id", queue_name=None)])
@@ -149,8 +159,11 @@ def test_a_queue_renamed_in_connect_shows_the_dimension_name_and_without_rows_th
     K.create_jar(jar, [K.queued_leg("1", "09:01:00", queue="q-billing", queue_name="Billing")])
     _sync(con), _sync(jar)
     assert _teleopti_names(con) == ([("q-billing", "Billing")], [("q-billing", "Billing")])
+    assert _contact_and_metric_names(con) == ([("q-billing", "Billing")], [("q-billing", "Billing")])
     assert _kpi_names(jar) == ([("q-billing", "Billing")], [("q-billing", "Billing")])
     renamed = [("q-billing", f"{INSTANCE}/queue/q-billing", "Billing & Payments", "STANDARD")]
     _sync(con, queues=renamed), _sync(jar, queues=renamed)
     assert _teleopti_names(con) == ([("q-billing", "Billing & Payments")], [("q-billing", "Billing & Payments")])
+    assert _contact_and_metric_names(con) == ([("q-billing", "Billing & Payments")],
+                                              [("q-billing", "Billing & Payments")])
     assert _kpi_names(jar) == ([("q-billing", "Billing & Payments")], [("q-billing", "Billing & Payments")])

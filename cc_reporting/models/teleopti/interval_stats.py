@@ -264,9 +264,12 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
             customer_hold_duration AS Agent_CustomerHoldDuration, agent_username AS Agent_Username,
             channel AS Channel, contact_id AS ContactID, initiation_method AS InitiationMethod,
             {_iso('initiation_ts')} AS InitiationTimestamp, queue_id AS Queue_ARN, queue_duration AS Queue_Duration,
-            {_iso('enqueue_ts')} AS Queue_EnqueueTimestamp, queue_name AS Queue_Name,
+            {_iso('enqueue_ts')} AS Queue_EnqueueTimestamp,
+            coalesce(dimension_names.dimension_queue_name, queue_name) AS Queue_Name,
             system_endpoint_address AS SystemEndpoint_Address,
             {_iso('transfer_completed_ts')} AS TransferCompletedTimestamp,
             transferred_to_endpoint_address AS TransferredToEndpoint
-        FROM legs WHERE attributed_ts >= $1 AND attributed_ts < $2"""
+        FROM legs LEFT JOIN {dimension_queue_names(con)} dimension_names
+            ON dimension_names.dimension_queue_id = legs.queue_id
+        WHERE attributed_ts >= $1 AND attributed_ts < $2"""
     return _replace_window(con, "teleopti_contacts", sql, start, end, [start, end])
