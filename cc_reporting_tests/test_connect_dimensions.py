@@ -62,6 +62,9 @@ def test_the_sync_reads_every_page_backs_off_a_429_and_fills_every_table(warehou
     queue_requests = [r for r in answered if r["path"] == "/queues-summary/I1"]
     assert [r.get("nextToken") for r in queue_requests] == [None, "2"]     # 4 queues, 2 a page
     assert all(sorted(r["queueTypes"]) == ["AGENT", "STANDARD"] for r in queue_requests)
+    assert {r["maxResults"] for r in answered} == {str(dimensions.PAGE_SIZE)}
+    assert {r["path"] for r in answered} == {"/queues-summary/I1", "/users-summary/I1", "/routing-profiles-summary/I1",
+                                             "/user-hierarchy-groups-summary/I1"}
     with warehouse.connect() as con:
         assert _rows(con, "dim_queue") == [
             ("I1", "jane.doe-id", f"{INSTANCE}/queue/agent/jane.doe-id", None, "AGENT"),
