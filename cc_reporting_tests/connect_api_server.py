@@ -1,17 +1,27 @@
-"""A local stand-in for Amazon Connect's `POST /metrics/data` (GetMetricDataV2), speaking its REST-JSON protocol
-on a real socket at 127.0.0.1: it answers the first `throttle_first` requests with 429 TooManyRequestsException,
-then serves the values it holds for the requested metrics, `page_size` results a page, linked by NextToken."""
+"""A local stand-in for Amazon Connect's `POST /metrics/data` (GetMetricDataV2) and its List* summaries
+(`GET /queues-summary/<instance>`, `/users-summary/`, `/routing-profiles-summary/`, `/user-hierarchy-groups-summary/`),
+speaking its REST-JSON protocol on a real socket at 127.0.0.1: it answers the first `throttle_first` requests with
+429 TooManyRequestsException, then serves the values and summaries it holds, `page_size` results a page, linked by
+NextToken (`nextToken` in a List* query string)."""
 from __future__ import annotations
 
 import json
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
 
 
 class ConnectMetricsServer:
-    def __init__(self, values: dict[tuple[datetime, str, str], float], page_size: int = 2, throttle_first: int = 1):
+    # List* path -> the response's summary list key
+    LISTS = {"queues-summary": "QueueSummaryList", "users-summary": "UserSummaryList",
+             "routing-profiles-summary": "RoutingProfileSummaryList",
+             "user-hierarchy-groups-summary": "UserHierarchyGroupSummaryList"}
+
+    def __init__(self, values: dict[tuple[datetime, str, str], float], page_size: int = 2, throttle_first: int = 1,
+                 summaries: dict[str, list[dict]] | None = None):
         self.values = values            # (interval start, aware UTC; queue id; metric name) -> value
+        self.summaries = summaries or {}  # List* path ("queues-summary", ...) -> its summaries, in order
         self.page_size = page_size
         self.throttle_first = throttle_first
         self.requests: list[dict] = []  # every request body, throttled ones included
@@ -28,6 +38,18 @@ class ConnectMetricsServer:
                     server.throttled += 1
                     return self._send(429, {"message": "Rate exceeded"}, "TooManyRequestsException")
                 return self._send(200, server.page(body))
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                query = {key: values if len(values) > 1 else values[0] for key, values in parse_qs(url.query).items()}
+                server.requests.append({"path": url.path, **query})
+                _, operation, _instance = url.path.split("/", 2)
+                if operation not in ConnectMetricsServer.LISTS:
+                    return self._send(404, {"message": f"no route {self.path}"}, "ResourceNotFoundException")
+                if server.throttled < server.throttle_first:
+                    server.throttled += 1
+                    return self._send(429, {"message": "Rate exceeded"}, "TooManyRequestsException")
+                return self._send(200, server.list_page(operation, query))
 
             def _send(self, status, payload, error_type=None):
                 data = json.dumps(payload).encode()
@@ -60,6 +82,18 @@ class ConnectMetricsServer:
         offset = int(body.get("NextToken") or 0)
         page = {"MetricResults": results[offset:offset + self.page_size]}
         if offset + self.page_size < len(results):
+            page["NextToken"] = str(offset + self.page_size)
+        return page
+
+    def list_page(self, operation: str, query: dict) -> dict:
+        items = self.summaries.get(operation, [])
+        if operation == "queues-summary":
+            types = query.get("queueTypes", [])
+            types = {types} if isinstance(types, str) else set(types)
+            items = [item for item in items if item.get("QueueType") in types]
+        offset = int(query.get("nextToken") or 0)
+        page = {self.LISTS[operation]: items[offset:offset + self.page_size]}
+        if offset + self.page_size < len(items):
             page["NextToken"] = str(offset + self.page_size)
         return page
 

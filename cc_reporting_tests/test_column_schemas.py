@@ -13,6 +13,9 @@ from .bi_warehouse import built_warehouse, database, materialize_car_on_a_copy  
 DESCRIBED_BY_THE_METRIC_CATALOG = {"connect_metrics", "connect_reconciliation"}
 WAREHOUSE_SPECS = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()
                    if "duckdb" in spec.kinds and spec.key.to_user_string() not in DESCRIBED_BY_THE_METRIC_CATALOG}
+# Synced from a Connect instance, which the built warehouse has none of: test_connect_dimensions compares their
+# definition schema with the tables a sync writes.
+SYNCED_FROM_CONNECT = {"dim_queue", "dim_agent", "dim_routing_profile", "dim_hierarchy_group"}
 
 
 def _schema(spec) -> list[tuple[str, str, str | None]]:
@@ -31,7 +34,7 @@ def test_every_column_of_the_definition_schema_has_a_description(asset):
     assert [name for name, _, text in _schema(WAREHOUSE_SPECS[asset]) if not text] == []
 
 
-@pytest.mark.parametrize("asset", sorted(WAREHOUSE_SPECS))
+@pytest.mark.parametrize("asset", sorted(set(WAREHOUSE_SPECS) - SYNCED_FROM_CONNECT))
 def test_the_definition_schema_equals_the_materialized_table(built_warehouse, asset):
     with duckdb.connect(str(database(built_warehouse)), read_only=True) as con:
         actual = [(name, kind) for name, kind, *_ in con.execute(f'DESCRIBE main."{asset}"').fetchall()]

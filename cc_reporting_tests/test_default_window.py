@@ -24,6 +24,8 @@ def _runs(invocation_runs_before: int):
 
 
 def test_a_second_run_reports_only_the_day_whose_data_changed_and_a_third_reports_nothing(tmp_path, monkeypatch):
+    """Each day of the default window is reported whole (two hours of data: all 96 intervals get their files, as a
+    Teleopti load expects) under the code location's named jobs, never `__ephemeral_asset_job__`."""
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     (tmp_path / "dagster").mkdir()
     for day in (DAY, LATER):
@@ -31,7 +33,10 @@ def test_a_second_run_reports_only_the_day_whose_data_changed_and_a_third_report
     first = run_window(resources=resources_for(tmp_path))
     assert first.success, first.failures
     assert first.reported_days == [date(2026, 1, 5), date(2026, 1, 20)]
-    _, seen = _runs(0)
+    assert len(list((tmp_path / "outbox" / "queue_stats").glob("queue_stats_20260105_*.csv"))) == 96
+    runs, seen = _runs(0)
+    assert [r.job_name for r in runs] == ["ingest_all"] + 2 * ["interval_reports", "teleopti_agent_performance_job",
+                                                               "kpi_daily_job"]
 
     _simulate(tmp_path, LATER.replace(hour=5), seed=8)   # more contacts land for 2026-01-20 only
     second = run_window(resources=resources_for(tmp_path))
@@ -47,17 +52,3 @@ def test_a_second_run_reports_only_the_day_whose_data_changed_and_a_third_report
     assert any("nothing new to report" in note for note in third.notes), third.notes
     runs, _ = _runs(seen)
     assert [r.job_name for r in runs] == ["ingest_all"]
-
-
-def test_each_day_of_the_default_window_is_reported_whole_under_named_jobs(tmp_path, monkeypatch):
-    """Two hours of data: all 96 intervals of the day get their files, as a Teleopti load expects; no run is the
-    anonymous `__ephemeral_asset_job__`."""
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    (tmp_path / "dagster").mkdir()
-    _simulate(tmp_path, DAY)
-    result = run_window(resources=resources_for(tmp_path))
-    assert result.success, result.failures
-    assert len(list((tmp_path / "outbox" / "queue_stats").glob("queue_stats_20260105_*.csv"))) == 96
-    runs, _ = _runs(0)
-    assert [r.job_name for r in runs] == ["ingest_all", "interval_reports", "teleopti_agent_performance_job",
-                                          "kpi_daily_job"]

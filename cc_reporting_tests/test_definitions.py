@@ -34,11 +34,13 @@ def test_instance_config_puts_writers_in_a_pool_of_one():
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
 
 
-def test_every_schedule_evaluates_one_tick():
+def test_every_schedule_evaluates_one_tick(monkeypatch):
     from datetime import datetime, timezone
 
+    # connect_dimensions_schedule skips without an instance (test_connect_dimensions); here one is configured.
+    monkeypatch.setenv("CC_CONNECT_INSTANCE_ARN", "arn:aws:connect:eu-west-1:123456789012:instance/I1")
     schedules = defs.get_repository_def().schedule_defs
-    assert len(schedules) == 7
+    assert len(schedules) == 8
     for schedule in schedules:
         context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 1, 5, 9, 50, tzinfo=timezone.utc),
                                             repository_def=defs.get_repository_def())
@@ -51,8 +53,8 @@ def test_every_asset_that_writes_the_warehouse_is_in_the_single_writer_pool():
 
     writers = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and "warehouse" in a.required_resource_keys]
     assert len(writers) >= 12
-    assert {a.key.to_user_string(): a.op.pool for a in writers} == {
-        a.key.to_user_string(): WAREHOUSE_POOL for a in writers}
+    assert {key.to_user_string(): a.op.pool for a in writers for key in a.keys} == {
+        key.to_user_string(): WAREHOUSE_POOL for a in writers for key in a.keys}
 
 
 def test_warehouse_buffer_pool_is_bounded_by_cc_duckdb_memory_limit(monkeypatch, tmp_path):

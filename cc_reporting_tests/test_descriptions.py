@@ -28,7 +28,7 @@ def readme_automation_table() -> dict[str, list[str]]:
 
 def test_every_job_schedule_sensor_and_asset_has_a_description():
     jobs = [job for job in REPOSITORY.get_all_jobs() if not job.name.startswith("__")]  # Dagster's implicit job
-    assert len(jobs) >= 11 and len(AUTOMATION) == 15
+    assert len(jobs) >= 11 and len(AUTOMATION) == 16
     undescribed = [d.name for d in [*jobs, *AUTOMATION] if not (d.description or "").strip()]
     graph = defs.resolve_asset_graph()
     undescribed += [k.to_user_string() for k in graph.get_all_asset_keys()
@@ -38,7 +38,7 @@ def test_every_job_schedule_sensor_and_asset_has_a_description():
 
 def test_every_sensor_and_schedule_running_by_default_says_so_and_how_to_stop_it():
     running = [d for d in AUTOMATION if _running(d)]
-    assert len(running) == 13
+    assert len(running) == 14
     for definition in running:
         assert RUNNING_BY_DEFAULT in definition.description, definition.name
         assert f"dagster {_kind(definition)} stop {definition.name}" in definition.description, definition.name

@@ -28,6 +28,7 @@ from cc_reporting.models.connect_metrics.catalog import (
 from cc_reporting.models.teleopti import rules
 from cc_reporting.realtime.intervals import ensure_tables as ensure_agent_state_tables
 from cc_reporting.realtime.state_log import log_files
+from cc_reporting.staging.dimension_tables import dimension_queue_names
 
 TABLE = "connect_metrics_15min"
 VIEWS = {QUEUE: "connect_metrics_queue_15min", AGENT: "connect_metrics_agent_15min",
@@ -130,7 +131,7 @@ def _grouped(source: str, groupings: list[str], metrics: dict[str, str], names: 
 _CONTACT_NAMES = {QUEUE: "queue_name", AGENT: "agent_username", ROUTING_PROFILE: "routing_profile_name"}
 
 
-def _select_sql(sla_seconds: int, hold_known: bool) -> str:
+def _select_sql(sla_seconds: int, hold_known: bool, queue_names: str) -> str:
     parts = []
     for attribution in ATTRIBUTION_COLUMN:
         metrics = {m.column: m.sql.replace("{sl}", str(int(sla_seconds)))
@@ -157,10 +158,13 @@ def _select_sql(sla_seconds: int, hold_known: bool) -> str:
         listed = ", ".join(f"'{g}'" for g in m.groupings)
         outer.append(f"CASE WHEN dimension IN ({listed}) THEN {value} END AS {m.column}")
     return f"""
-        SELECT interval_start, dimension, group_id, arg_max(group_name, name_at) AS group_name,
+        SELECT interval_start, dimension, group_id,
+               -- a queue's name is the instance's (connect_dimensions), else the latest on its contacts
+               coalesce(any_value(names.dimension_queue_name), arg_max(group_name, name_at)) AS group_name,
                {int(sla_seconds)} AS threshold_s,
                {', '.join(outer)}
-        FROM ({' UNION ALL '.join(unions)})
+        FROM ({' UNION ALL '.join(unions)}) grouped
+        LEFT JOIN {queue_names} names ON grouped.dimension = '{QUEUE}' AND names.dimension_queue_id = grouped.group_id
         WHERE group_id IS NOT NULL
         GROUP BY interval_start, dimension, group_id"""
 
@@ -175,6 +179,7 @@ def build_connect_metrics(con, start: datetime, end: datetime, sla_seconds: int,
                 .replace("$2", "TIMESTAMPTZ '" + end.isoformat() + "'"))
     naive = [start.replace(tzinfo=None), end.replace(tzinfo=None)]
     con.execute(f"DELETE FROM {TABLE} WHERE interval_start >= ? AND interval_start < ?", naive)
-    con.execute(f"INSERT INTO {TABLE} BY NAME {_select_sql(sla_seconds, hold_known)}", [start, end])
+    select = _select_sql(sla_seconds, hold_known, dimension_queue_names(con))
+    con.execute(f"INSERT INTO {TABLE} BY NAME {select}", [start, end])
     return con.execute(f"SELECT count(*) FROM {TABLE} WHERE interval_start >= ? AND interval_start < ?",
                        naive).fetchone()[0]

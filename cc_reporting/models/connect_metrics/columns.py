@@ -12,7 +12,7 @@ _KEYS = {
     "interval_start": "Start of the 15-minute interval (naive TIMESTAMP holding UTC).",
     "dimension": "Grouping of the row: QUEUE, AGENT, ROUTING_PROFILE or AGENT_HIERARCHY_LEVEL_ONE..FIVE.",
     "group_id": "Id of the group in its dimension (queue id, agent id, routing profile id or hierarchy group name).",
-    "group_name": "Name of the group on its latest contact record.",
+    "group_name": "Name of the group: a queue's in Connect (dim_queue), else the one on its latest contact record.",
     "threshold_s": "Service-level threshold the row's SERVICE_LEVEL used (seconds; CC_SLA_SECONDS).",
 }
 _RECONCILIATION = [

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from cc_reporting.models.kpi import marts_sql
 from cc_reporting.models.kpi.erlang import erlang_settings, register_udf
+from cc_reporting.staging.dimension_tables import dimension_queue_names
 from cc_reporting.staging.instances import add_instance_column, root_instance_name
 
 INTERVAL_S = 900
@@ -60,18 +61,20 @@ def _nulls(columns: list[str]) -> str:
     return ", ".join(f"NULL::BIGINT AS {c}" for c in columns)
 
 
-def _queue_names(source: str) -> str:
-    """Fill the name and instance of a row that has agent-state time but no legs from the queue's latest queued leg
-    (agent events name no instance; a queue no leg names goes to the root instance, else the first configured)."""
+def _queue_names(con, source: str) -> str:
+    """The instance's name of the queue (`dim_queue`), else the legs' name; a row that has agent-state time but no
+    legs takes name and instance from the queue's latest queued leg (agent events name no instance; a queue no leg
+    names goes to the root instance, else the first configured)."""
     root = root_instance_name().replace("'", "''")
-    return f"""SELECT r.* REPLACE (coalesce(r.queue_name, n.name) AS queue_name,
+    return f"""SELECT r.* REPLACE (coalesce(d.dimension_queue_name, r.queue_name, n.name) AS queue_name,
                                    coalesce(r.connect_instance, n.instance, '{root}') AS connect_instance)
         FROM {source} r
         LEFT JOIN (SELECT "AgentSkillId" AS queue_id, {marts_sql.latest_queue_name("enqueued_at")} AS name,
                           {marts_sql.latest_name_rule("connect_instance", "enqueued_at", '"SessionId"')} AS instance
                    FROM jar
                    WHERE is_queued = 1 AND "AgentSkillId" IN (SELECT queue_id FROM {source} WHERE queue_name IS NULL)
-                   GROUP BY 1) n USING (queue_id)"""
+                   GROUP BY 1) n USING (queue_id)
+        LEFT JOIN {dimension_queue_names(con)} d ON d.dimension_queue_id = r.queue_id"""
 
 
 def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
@@ -101,7 +104,7 @@ def build_kpi_interval(con, settings, start: datetime, end: datetime) -> int:
                    {_nulls(marts_sql.IVR_COLUMNS)}, a.on_contact_s, a.idle_s
             FROM legs l FULL OUTER JOIN agents a USING (interval_start, queue_id)
             WHERE interval_start >= ? AND interval_start < ?),
-        named AS ({_queue_names('counts')}),
+        named AS ({_queue_names(con, 'counts')}),
         rated AS (SELECT *, {marts_sql.rate_select()} FROM named)
         SELECT *, strftime(interval_start, '%Y-%m-%d-%H:%M') AS interval_key,
             {marts_sql.local_ts('interval_start', settings.report_timezone)} AS interval_start_local,
@@ -171,7 +174,7 @@ def build_kpi_daily(con, settings, days: list[date]) -> int:
                    connect_instance, {_counts('r', queue_cols, zero=True)}, {_counts('i', ivr_cols, zero=False)},
                    {_nulls(marts_sql.AGENT_STATE_COLUMNS)}
             FROM c_rows r FULL OUTER JOIN ivr i USING (day, channel, connect_instance)),
-        named AS ({_queue_names('q')}),
+        named AS ({_queue_names(con, 'q')}),
         all_rows AS (SELECT * FROM named UNION ALL BY NAME SELECT * FROM c)
         SELECT *, {marts_sql.rate_select()} FROM all_rows"""
     con.execute("DELETE FROM kpi_daily WHERE day IN (SELECT unnest(CAST(? AS DATE[])))", [days])

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cc_reporting.models.teleopti import rules
 from cc_reporting.realtime import intervals as agent_state
+from cc_reporting.staging.dimension_tables import dimension_queue_names
 from cc_reporting.staging.instances import (
     add_instance_column,
     configured_instances,
@@ -98,6 +99,8 @@ def _bucket(column: str) -> str:
     return f"time_bucket(INTERVAL 15 MINUTE, {column})"
 
 
+# The instance's name of the queue (connect_dimensions), else the latest name on its legs.
+DIMENSION_NAME_FIRST = f"coalesce(any_value(dimension_names.dimension_queue_name), {rules.latest_queue_name()}, '')"
 # First and last name as the agent event stream gave them (docs/teleopti-feed.md §2: else the user name).
 AGENT_NAMES = "SELECT agent_id, any_value(agent_name) AS agent_name FROM agent_state_teleopti_agent GROUP BY agent_id"
 
@@ -110,7 +113,7 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             WHERE {rules.IS_QUEUED} AND enqueue_ts >= ? AND enqueue_ts < ?)
         SELECT legs.interval_start, 15 AS interval, {date.replace('interval_start', 'legs.interval_start')} AS date,
             {time.replace('interval_start', 'legs.interval_start')} AS time,
-            legs.connect_instance, legs.queue_id AS queue, coalesce({rules.latest_queue_name()}, '') AS queue_name,
+            legs.connect_instance, legs.queue_id AS queue, {DIMENSION_NAME_FIRST} AS queue_name,
             count(*) FILTER (WHERE NOT {rules.IS_TRANSFER_IN}) AS offd_direct_call_cnt,
             count(*) FILTER (WHERE {rules.IS_TRANSFER_IN}) AS overflow_in_call_cnt,
             count(*) FILTER (WHERE {rules.IS_ABANDONED}) AS aband_call_cnt,
@@ -131,6 +134,7 @@ def build_queue_stats(con, start: datetime, end: datetime, sla: int, short: int,
             count(*) FILTER (WHERE queue_duration IS NULL) AS null_queue_duration_cnt
         FROM legs LEFT JOIN agent_state_teleopti_queue a
             ON a.interval_start = timezone('UTC', legs.interval_start) AND a.queue_id = legs.queue_id
+        LEFT JOIN {dimension_queue_names(con)} dimension_names ON dimension_names.dimension_queue_id = legs.queue_id
         -- a queue is (instance, queue): two instances' queues never merge, whatever their names or ids
         GROUP BY legs.interval_start, legs.connect_instance, legs.queue_id"""
     return _replace_window(con, "teleopti_queue_stats", sql, start, end, [start, end])
@@ -146,11 +150,12 @@ def build_agent_queue_stats(con, start: datetime, end: datetime, tz: str) -> int
         SELECT interval_start, 15 AS interval, {date} AS date, {time} AS time,
             connect_instance, agent_username AS agent_id,
             coalesce(any_value(n.agent_name), agent_username) AS agent_name,
-            queue_id AS queue, coalesce({rules.latest_queue_name()}, '') AS queue_name,
+            queue_id AS queue, {DIMENSION_NAME_FIRST} AS queue_name,
             sum({rules.TALK_PLUS_HOLD}) AS talking_call_dur, coalesce(sum(acw_duration), 0) AS wrap_up_dur,
             count(*) AS answ_call_cnt,
             count(*) FILTER (WHERE {rules.LEFT_BY_TRANSFER_OR_CALLBACK_SIGN}) AS transfer_out_call_cnt
         FROM legs LEFT JOIN ({AGENT_NAMES}) n ON n.agent_id = legs.agent_username
+        LEFT JOIN {dimension_queue_names(con)} dimension_names ON dimension_names.dimension_queue_id = legs.queue_id
         GROUP BY interval_start, connect_instance, agent_username, queue_id"""
     return _replace_window(con, "teleopti_agent_queue_stats", sql, start, end, [start, end])
 
@@ -261,9 +266,12 @@ def build_contacts(con, start: datetime, end: datetime) -> int:
             customer_hold_duration AS Agent_CustomerHoldDuration, agent_username AS Agent_Username,
             channel AS Channel, contact_id AS ContactID, initiation_method AS InitiationMethod,
             {_iso('initiation_ts')} AS InitiationTimestamp, queue_id AS Queue_ARN, queue_duration AS Queue_Duration,
-            {_iso('enqueue_ts')} AS Queue_EnqueueTimestamp, queue_name AS Queue_Name,
+            {_iso('enqueue_ts')} AS Queue_EnqueueTimestamp,
+            coalesce(dimension_names.dimension_queue_name, queue_name) AS Queue_Name,
             system_endpoint_address AS SystemEndpoint_Address,
             {_iso('transfer_completed_ts')} AS TransferCompletedTimestamp,
             transferred_to_endpoint_address AS TransferredToEndpoint
-        FROM legs WHERE attributed_ts >= $1 AND attributed_ts < $2"""
+        FROM legs LEFT JOIN {dimension_queue_names(con)} dimension_names
+            ON dimension_names.dimension_queue_id = legs.queue_id
+        WHERE attributed_ts >= $1 AND attributed_ts < $2"""
     return _replace_window(con, "teleopti_contacts", sql, start, end, [start, end])
