@@ -47,6 +47,11 @@ def test_an_interval_window_stages_refreshes_and_reports_in_one_run(tmp_path, mo
                                                                                   ["teleopti_agent_performance"]]
         interval_run = [r for r, a in runs.items() if "stg_ctr" in a][0]
         assert instance.get_run_by_id(interval_run).tags["dagster/asset_partition_range_start"] == "2026-01-05-00:30"
+        # A backfill of a past interval is not a deadline: the command's runs evaluate no delivered_on_time check.
+        evaluated = {record.event_log_entry.dagster_event.event_specific_data.check_name
+                     for run_id in runs for record in instance.get_records_for_run(
+                         run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records}
+        assert "reconciles_with_teleopti_queue_stats" in evaluated and "delivered_on_time" not in evaluated
     files = sorted(p.name for p in (tmp_path / "outbox" / "queue_stats").glob("*.csv"))
     assert files == ["queue_stats_20260105_0030.csv"]
 

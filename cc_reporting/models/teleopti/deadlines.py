@@ -5,7 +5,8 @@ A Teleopti interval is due `CC_TELEOPTI_LAG_MINUTES` + 10 minutes after it ends 
 counts as delivered when it has a materialization: the Teleopti assets fail the step, and record none, while a
 check holds their files in the outbox. Each asset has its own check (WARN): it fails while the partition most
 recently due has none, naming the partition and how late it is. The sensor runs the checks once per new deadline;
-every run that materializes one of these assets through its job evaluates them again.
+every run of one of these assets' jobs in the code location evaluates them again (`cc-reporting run` builds its
+runs from the assets alone, so a backfill of past days reports no deadline).
 
 Dagster's `build_time_partition_freshness_checks` expects the window most recently completed at a cron tick, which
 cannot express "15 minutes after the window's end" for 15-minute windows: the rule is written here instead.
